@@ -1,0 +1,62 @@
+"""Roles and what each may do. docs/roles.md is this table in prose; a test keeps the two equal.
+
+A capability says what kind of thing a role may do; *which rows* it may do it to is always the
+region scope (and, for a facility operator, its facility), applied by the selectors.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", "民政干部"
+    OPERATOR = "operator", "机构运营人员"
+    CAREGIVER = "caregiver", "护理员"
+    DESK = "desk", "呼叫中心坐席"
+    AUDITOR = "auditor", "审计员"
+    ADMIN = "admin", "系统管理员"
+
+
+class Cap(models.TextChoices):
+    DASHBOARD_VIEW = "dashboard.view", "查看首页统计"
+    REGIONS_VIEW = "regions.view", "查看行政区划"
+    TOKENS_OWN = "tokens.own", "管理本人 API 令牌"
+    USERS_VIEW = "users.view", "查看用户"
+    USERS_MANAGE = "users.manage", "新建、停用用户，重置密码，吊销令牌"
+    AUDIT_VIEW = "audit.view", "查看审计日志"
+
+
+_EVERYONE = {Cap.DASHBOARD_VIEW, Cap.REGIONS_VIEW, Cap.TOKENS_OWN}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.OFFICER: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE}),
+    Role.OPERATOR: frozenset(_EVERYONE),
+    Role.CAREGIVER: frozenset(_EVERYONE),
+    Role.DESK: frozenset(_EVERYONE),
+    Role.AUDITOR: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.AUDIT_VIEW}),
+    Role.ADMIN: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW}),
+}
+
+# Whom a role may create or disable (always inside its own scope, never wider than it).
+# Separation of duties (等保 三员分立): only the system administrator makes auditors and administrators.
+ASSIGNABLE: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(Role.values),
+    Role.OFFICER: frozenset({Role.OFFICER, Role.OPERATOR, Role.CAREGIVER, Role.DESK}),
+}
+
+# Officers work from the township up; a village has no civil-affairs office.
+OFFICER_LEVELS = ("province", "city", "county", "township")
+
+OFFICER_TITLES = {
+    "province": "自治区民政干部",
+    "city": "盟市民政干部",
+    "county": "旗县民政干部",
+    "township": "苏木乡镇(街道)民政干部",
+}
+
+
+def capabilities(role: str) -> frozenset[str]:
+    return CAPABILITIES.get(role, frozenset())
+
+
+def assignable_roles(role: str) -> frozenset[str]:
+    return ASSIGNABLE.get(role, frozenset())

@@ -1,0 +1,100 @@
+"""Field encryption for personal data: AES-256-GCM with key ids, and a keyed blind index.
+
+A stored value is ``<key id>$<base64(nonce || ciphertext+tag)>``. The key id lets keys rotate:
+new writes use the first (active) key of YANGLAO_FIELD_KEY, old values still decrypt with the
+keys listed after it until ``yanglao rotate_field_key`` re-encrypts them.
+
+The blind index is HMAC-SHA256 under a separate key (YANGLAO_INDEX_KEY), so exact search and
+uniqueness work without decrypting, and rotating the encryption key does not touch the index.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+
+class FieldKeyError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Keyring:
+    active_id: str
+    keys: dict[str, bytes]
+    index_key: bytes
+
+
+def parse_field_keys(spec: str) -> tuple[str, dict[str, bytes]]:
+    """``kid:base64[,kid:base64...]``; the first is the active key."""
+    keys: dict[str, bytes] = {}
+    order: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        kid, sep, encoded = part.partition(":")
+        if not sep or not kid or "$" in kid:
+            raise FieldKeyError("YANGLAO_FIELD_KEY entries are written kid:base64key")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            raise FieldKeyError(f"YANGLAO_FIELD_KEY key {kid!r} is not valid base64") from None
+        if len(raw) != 32:
+            raise FieldKeyError(f"YANGLAO_FIELD_KEY key {kid!r} must be 32 bytes (AES-256)")
+        if kid in keys:
+            raise FieldKeyError(f"YANGLAO_FIELD_KEY lists key {kid!r} twice")
+        keys[kid] = raw
+        order.append(kid)
+    if not order:
+        raise FieldKeyError("YANGLAO_FIELD_KEY holds no key")
+    return order[0], keys
+
+
+@lru_cache(maxsize=4)
+def _keyring(field_spec: str, index_spec: str) -> Keyring:
+    active, keys = parse_field_keys(field_spec)
+    try:
+        index_key = base64.b64decode(index_spec, validate=True)
+    except ValueError:
+        raise FieldKeyError("YANGLAO_INDEX_KEY is not valid base64") from None
+    if len(index_key) < 32:
+        raise FieldKeyError("YANGLAO_INDEX_KEY must be at least 32 bytes")
+    return Keyring(active_id=active, keys=keys, index_key=index_key)
+
+
+def keyring() -> Keyring:
+    return _keyring(settings.YANGLAO_FIELD_KEY, settings.YANGLAO_INDEX_KEY)
+
+
+def encrypt(plaintext: str, *, context: str) -> str:
+    """Encrypt under the active key; ``context`` (e.g. ``elder.id_number``) is bound as AAD so a
+    value copied into another column does not decrypt there."""
+    ring = keyring()
+    nonce = os.urandom(12)
+    sealed = AESGCM(ring.keys[ring.active_id]).encrypt(nonce, plaintext.encode(), context.encode())
+    return f"{ring.active_id}${base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(stored: str, *, context: str) -> str:
+    ring = keyring()
+    kid, sep, payload = stored.partition("$")
+    if not sep or kid not in ring.keys:
+        raise FieldKeyError(f"no key {kid!r} to decrypt this value (is it listed in YANGLAO_FIELD_KEY?)")
+    raw = base64.b64decode(payload)
+    return AESGCM(ring.keys[kid]).decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+
+def key_id_of(stored: str) -> str:
+    return stored.partition("$")[0]
+
+
+def blind_index(value: str, *, context: str) -> str:
+    """A keyed, deterministic digest of a normalised value, for exact lookup and uniqueness."""
+    ring = keyring()
+    return hmac.new(ring.index_key, f"{context}\x00{value}".encode(), hashlib.sha256).hexdigest()

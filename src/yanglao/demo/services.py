@@ -1,0 +1,76 @@
+"""Demo data for trying yanglao out: the Tongliao (通辽市) logins and, as domains land, their rows.
+
+The demo seeder sits at the top of the dependency arrow, beside reports and portal: it writes into
+every domain through that domain's services. Everything it makes is reproducible from ``--seed``
+and made once: a second run finds it and changes nothing.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from yanglao.accounts.models import User
+from yanglao.accounts.roles import Role
+from yanglao.accounts.services import user_create
+
+DEMO_PASSWORD = "yanglao-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    display_name: str
+    role: str
+    region: str
+    note: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("admin", "系统管理员", Role.ADMIN, "150000", "系统管理员，全区"),
+    DemoLogin("tongliao", "通辽市民政局", Role.OFFICER, "150500", "盟市民政干部，通辽市"),
+    DemoLogin("horqin", "科尔沁区民政局", Role.OFFICER, "150502", "旗县民政干部，科尔沁区"),
+    DemoLogin("kailu", "开鲁县民政局", Role.OFFICER, "150523", "旗县民政干部，开鲁县"),
+    DemoLogin("kailu-zhen", "开鲁镇民政办", Role.OFFICER, "150523100", "苏木乡镇民政干部，开鲁县开鲁镇"),
+    DemoLogin("auditor", "审计员", Role.AUDITOR, "150500", "审计员（只读，查看审计日志），通辽市"),
+]
+
+
+class DemoRefused(Exception):
+    pass
+
+
+@dataclass
+class SeedResult:
+    created: list[str]
+    existing: list[str]
+
+
+@transaction.atomic
+def seed_demo(*, seed: int) -> SeedResult:
+    if settings.PRODUCTION:
+        raise DemoRefused("生产环境不能生成演示数据。")
+    created, existing = [], []
+    for login in DEMO_LOGINS:
+        if User.objects.filter(username__iexact=login.username).exists():
+            existing.append(login.username)
+            continue
+        user_create(
+            actor=None,
+            username=login.username,
+            display_name=login.display_name,
+            role=login.role,
+            region_code=login.region,
+            password=DEMO_PASSWORD,
+            is_demo=True,
+        )
+        created.append(login.username)
+    return SeedResult(created=created, existing=existing)
+
+
+def demo_login_table() -> str:
+    present = set(User.objects.filter(is_demo=True).values_list("username", flat=True))
+    rows = [f"  {d.username:<12} {d.note}" for d in DEMO_LOGINS if d.username in present]
+    if not rows:
+        return ""
+    return f"演示账号（密码均为 {DEMO_PASSWORD}）：\n" + "\n".join(rows)

@@ -1,0 +1,37 @@
+"""The console's one navigation, grouped by domain. Each entry shows only to roles that may use it.
+
+An entry is (label, url name, capability, view-name prefix that marks it active).
+"""
+
+from django.urls import reverse
+
+from yanglao.accounts.roles import Cap
+
+SECTIONS = [
+    ("概览", [("首页", "reports:home", Cap.DASHBOARD_VIEW, "reports:home")]),
+    (
+        "系统",
+        [
+            ("用户管理", "accounts:user_list", Cap.USERS_VIEW, "accounts:user_"),
+            ("审计日志", "accounts:audit_list", Cap.AUDIT_VIEW, "accounts:audit"),
+            ("API 令牌", "accounts:tokens", Cap.TOKENS_OWN, "accounts:token"),
+        ],
+    ),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_sections": []}
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    sections = []
+    for title, entries in SECTIONS:
+        items = [
+            {"label": label, "url": reverse(name), "active": current.startswith(active_prefix)}
+            for label, name, capability, active_prefix in entries
+            if user.can(capability)
+        ]
+        if items:
+            sections.append({"title": title, "items": items})
+    return {"nav_sections": sections}

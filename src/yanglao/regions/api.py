@@ -1,0 +1,39 @@
+from decimal import Decimal
+
+from ninja import Router, Schema
+
+from yanglao.core.api import errors
+from yanglao.regions import selectors
+
+router = Router(tags=["行政区划"])
+
+
+class RegionBrief(Schema):
+    code: str
+    short_code: str
+    name: str
+    level: str
+    level_label: str
+    prefix: str
+
+    @staticmethod
+    def resolve_level_label(obj):
+        return obj.get_level_display()
+
+
+class RegionOut(RegionBrief):
+    full_name: str
+    longitude: Decimal | None
+    latitude: Decimal | None
+    path: list[RegionBrief]
+    children: list[RegionBrief]
+
+
+@router.get("/{code}", response={200: RegionOut, **errors(404)})
+def region_detail(request, code: str):
+    """区划节点、它到自治区的路径和它的下级（只含用户可见的部分）。代码可写 6、9 或 12 位。"""
+    scope = request.auth.scope
+    region = selectors.region_get(scope=scope, code=code)
+    region.path = selectors.region_path(region)
+    region.children = list(selectors.region_children(scope=scope, region=region))
+    return region
