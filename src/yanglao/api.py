@@ -94,6 +94,9 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if exc.status_code == 400:
+        # django-ninja's only 400 is a body it cannot parse; to the client that is invalid input.
+        return _error(request, 422, "malformed_body", "请求体无法解析，应为 JSON 对象。")
     return _error(request, exc.status_code, "http_error", str(exc))
 
 

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from yanglao.accounts import selectors, services
 from yanglao.accounts.errors import AccountErrorCode, LoginRefused
@@ -156,7 +156,7 @@ def user_create(request, payload: UserCreateIn):
         role=payload.role,
         region_code=payload.region,
     )
-    return 201, {"user": user, "initial_password": initial}
+    return Status(201, {"user": user, "initial_password": initial})
 
 
 @users_router.get("/{user_id}", response={200: UserOut, **errors(403, 404)})

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yanglao.accounts import selectors, services
 from yanglao.accounts.decorators import capability_required
@@ -80,6 +80,7 @@ def password_change(request):
 
 
 @capability_required(Cap.USERS_VIEW)
+@require_GET
 def user_list(request):
     form = UserFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -209,6 +210,7 @@ def token_revoke(request, pk):
 
 
 @capability_required(Cap.AUDIT_VIEW)
+@require_GET
 def audit_list(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

@@ -173,7 +173,12 @@ def _references(codes: set[str]) -> list[tuple[str, str, str, int]]:
     """For regions about to be deleted: every model row that points at one of them."""
     in_use = []
     names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
-    for relation in Region._meta.related_objects:
+    relations = [
+        f
+        for f in Region._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and f.is_relation
+    ]
+    for relation in relations:
         model = relation.related_model
         if model is Region:
             continue

@@ -1,0 +1,100 @@
+"""Shared fixtures: the region table (loaded once per test database) and the test personas.
+
+Personas, as in the demo: a city officer (通辽市), two county officers (科尔沁区, 开鲁县), a township
+officer (开鲁镇), a caregiver (in 开鲁县), a system administrator and an auditor.
+"""
+
+import pytest
+from django.test import Client
+
+PASSWORD = "Test-pass-2026"
+
+CITY = "150500"
+HORQIN = "150502"
+KAILU = "150523"
+KAILU_TOWN = "150523100"  # 开鲁镇
+KAILU_VILLAGE = "150523100001"
+HORQIN_TOWN = "150502001"  # 科尔沁街道
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from yanglao.regions.services import bundled_regions_path, bundled_seats_path, regions_load
+
+    with django_db_blocker.unblock():
+        regions_load(path=bundled_regions_path(), seats_path=bundled_seats_path())
+
+
+def make_user(username, role, region, *, must_change=False, is_demo=False, password=PASSWORD):
+    from yanglao.accounts.models import User
+    from yanglao.regions.codes import canonical
+
+    user = User(
+        username=username,
+        display_name=f"{username} 姓名",
+        role=role,
+        region_id=canonical(region),
+        must_change_password=must_change,
+        is_demo=is_demo,
+    )
+    user.set_password(password)
+    user.save()
+    return User.objects.select_related("region").get(pk=user.pk)
+
+
+@pytest.fixture
+def city_officer(db):
+    return make_user("tongliao-t", "officer", CITY)
+
+
+@pytest.fixture
+def horqin_officer(db):
+    return make_user("horqin-t", "officer", HORQIN)
+
+
+@pytest.fixture
+def kailu_officer(db):
+    return make_user("kailu-t", "officer", KAILU)
+
+
+@pytest.fixture
+def township_officer(db):
+    return make_user("kailuzhen-t", "officer", KAILU_TOWN)
+
+
+@pytest.fixture
+def caregiver(db):
+    return make_user("caregiver-t", "caregiver", KAILU_VILLAGE)
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin-t", "admin", "150000")
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("auditor-t", "auditor", CITY)
+
+
+def login_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return login_client
+
+
+def bearer(user) -> dict:
+    from yanglao.accounts.services import token_create
+
+    _, raw = token_create(user=user)
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def auth_headers():
+    return bearer
