@@ -4,6 +4,8 @@ Personas, as in the demo: a city officer (通辽市), two county officers (科�
 officer (开鲁镇), a caregiver (in 开鲁县), a system administrator and an auditor.
 """
 
+import itertools
+
 import pytest
 from django.test import Client
 
@@ -98,3 +100,24 @@ def bearer(user) -> dict:
 @pytest.fixture
 def auth_headers():
     return bearer
+
+
+_elder_seq = itertools.count(100, 2)  # steps of 2: the gender digit adjustment never lands on a used number
+
+
+def make_elder(
+    region=KAILU_VILLAGE, *, name="张桂兰", born=None, gender="F", actor=None, id_number=None, **raw
+):
+    """An elder created through the real validation and service path."""
+    from datetime import date
+
+    from yanglao.core.idnumber import make as make_id
+    from yanglao.elders.services import elder_create
+    from yanglao.elders.validation import RegionResolver, parse_elder
+
+    born = born or date(1945, 3, 15)
+    value = id_number or make_id(region[:6], born, next(_elder_seq), gender)
+    data = parse_elder(
+        {"name": name, "id_number": value, "region": region, **raw}, resolver=RegionResolver(), scope=None
+    )
+    return elder_create(actor=actor, data=data)

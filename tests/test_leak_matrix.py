@@ -36,6 +36,12 @@ class World:
     theirs: object  # a user in 科尔沁区
     my_token: object
     their_token: object
+    horqin: object = None  # 科尔沁区 officer
+    my_elder: object = None
+    their_elder: object = None
+    my_flag: object = None
+    their_flag: object = None
+    their_task: object = None
 
 
 @pytest.fixture
@@ -54,7 +60,44 @@ def world(db):
             obj=user,
             summary=f"touch {user.username}",
         )
-    return World(kailu, kailu_auditor, mine, theirs, my_token, their_token)
+    horqin = make_user("hq-officer", "officer", "150502")
+    world = World(kailu, kailu_auditor, mine, theirs, my_token, their_token, horqin=horqin)
+    _add_elders(world)
+    return world
+
+
+def _add_elders(w):
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+
+    from tests.conftest import make_elder
+    from yanglao.core.idnumber import make
+    from yanglao.core.tasks import enqueue
+    from yanglao.elders.models import DuplicateFlag, Elder
+    from yanglao.elders.services import elder_move
+    from yanglao.regions.models import Region
+
+    w.my_elder = make_elder("150523100001", name="开鲁老人", phone="13800000001", actor=w.kailu)
+    w.their_elder = make_elder("150502001001", name="科尔沁老人", phone="13800000002", actor=w.horqin)
+    for region, name, actor in (
+        ("150523100001", "开鲁重名", w.kailu),
+        ("150502001001", "科尔沁重名", w.horqin),
+    ):
+        for seq in (880, 882):
+            make_elder(region, name=name, id_number=make(region[:6], date(1940, 1, 1), seq, "F"), actor=actor)
+    w.my_flag = DuplicateFlag.objects.get(elder__name="开鲁重名")
+    w.their_flag = DuplicateFlag.objects.get(elder__name="科尔沁重名")
+    moved = make_elder("150502001001", name="科尔沁迁移", actor=w.horqin)
+    elder_move(actor=w.horqin, elder=moved, region=Region.objects.get(code="150502001002"), reason="内部迁移")
+    w.their_task = enqueue(
+        kind="elders.import",
+        actor=w.horqin,
+        params={"filename": "hq.xlsx"},
+        region_code="150502000000",
+        input_file=ContentFile(b"x", name="hq.xlsx"),
+    )
+    assert Elder.objects.count() == 7
 
 
 def _names(resolver=None, namespace=""):
@@ -226,6 +269,13 @@ def case_api_region_detail(w, login, client):
     assert api(w.kailu, client, "get", "/api/v1/regions/150502").status_code == 404
 
 
+def case_api_region_outlines(w, login, client):
+    body = api(w.kailu, client, "get", "/api/v1/regions/150500/outlines").json()
+    assert [f["properties"]["short_code"] for f in body["features"]] == ["150523"]
+    assert "科尔沁" not in str(body)
+    assert api(w.kailu, client, "get", "/api/v1/regions/150502/outlines").status_code == 404
+
+
 CASES = {
     "reports:home": case_home,
     "accounts:user_list": case_user_list,
@@ -248,7 +298,255 @@ CASES = {
     "api:user_disable": case_api_user_disable,
     "api:audit_list": case_api_audit_list,
     "api:region_detail": case_api_region_detail,
+    "api:region_outlines": case_api_region_outlines,
 }
+
+
+# --- elders ---------------------------------------------------------------------------------------
+
+
+def case_elder_list(w, login, client):
+    from yanglao.elders.privacy import open_phone
+
+    assert_list(login(w.kailu).get("/elders/"), "开鲁老人", "科尔沁老人")
+    assert_list(login(w.kailu).get("/elders/", {"region": "150502"}), "共 0 条", "科尔沁老人")
+    # Searching for them by name or phone finds nothing (the search box echoes the query, so the
+    # table and the count are what must stay empty).
+    for query in ("科尔沁老人", open_phone(w.their_elder.phone_enc)):
+        body = login(w.kailu).get("/elders/", {"q": query}).content.decode()
+        assert "共 0 条" in body and "科尔沁老人" not in body.split("<tbody>")[1]
+
+
+def case_elder_export(w, login, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = login(w.kailu).get("/elders/export.xlsx")
+    names = {
+        r[1]
+        for r in load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    }
+    assert "开鲁老人" in names and "科尔沁老人" not in names and "科尔沁重名" not in names
+
+
+def case_elder_detail(w, login, client):
+    assert login(w.kailu).get(f"/elders/{w.my_elder.pk}/").status_code == 200
+    assert login(w.kailu).get(f"/elders/{w.their_elder.pk}/").status_code == 404
+
+
+def _elder_post_404(w, login, path, data):
+    before = w.their_elder.__class__.objects.get(pk=w.their_elder.pk)
+    assert login(w.kailu).post(path.format(pk=w.their_elder.pk), data).status_code == 404
+    after = w.their_elder.__class__.objects.get(pk=w.their_elder.pk)
+    assert (after.status, after.region_id, after.address, after.name) == (
+        before.status,
+        before.region_id,
+        before.address,
+        before.name,
+    )
+
+
+def case_elder_edit(w, login, client):
+    assert login(w.kailu).get(f"/elders/{w.their_elder.pk}/edit/").status_code == 404
+    _elder_post_404(
+        w,
+        login,
+        "/elders/{pk}/edit/",
+        {"name": "改名", "living_situation": "other", "marital_status": "unknown"},
+    )
+
+
+def case_elder_move(w, login, client):
+    _elder_post_404(w, login, "/elders/{pk}/move/", {"region_text": "150523100001"})
+
+
+def case_elder_status(w, login, client):
+    _elder_post_404(w, login, "/elders/{pk}/status/", {"status": "deceased", "status_date": "2026-01-01"})
+
+
+def case_elder_reveal(w, login, client):
+    from yanglao.core.models import AuditEntry
+
+    _elder_post_404(w, login, "/elders/{pk}/reveal/", {"field": "phone"})
+    assert not AuditEntry.objects.filter(action="reveal").exists()
+
+
+def case_category_add(w, login, client):
+    _elder_post_404(
+        w, login, "/elders/{pk}/categories/", {"category": "subsistence", "valid_from": "2025-01-01"}
+    )
+    assert not w.their_elder.categories.filter(category="subsistence").exists()
+
+
+def case_category_end(w, login, client):
+    from datetime import date
+
+    from yanglao.elders.services import category_add
+
+    membership = category_add(
+        actor=w.horqin, elder=w.their_elder, category="subsistence", valid_from=date(2025, 1, 1)
+    )
+    response = login(w.kailu).post(
+        f"/elders/{w.their_elder.pk}/categories/{membership.pk}/end/", {"valid_to": "2025-06-01"}
+    )
+    assert response.status_code == 404
+    membership.refresh_from_db()
+    assert membership.valid_to is None
+
+
+def case_elder_create(w, login, client):
+    from datetime import date
+
+    from yanglao.core.idnumber import make
+
+    response = login(w.kailu).post(
+        "/elders/new/",
+        {
+            "name": "越界",
+            "id_number": make("150502", date(1950, 1, 1), 11, "M"),
+            "region": "150502001001",
+            "living_situation": "other",
+            "marital_status": "unknown",
+        },
+    )
+    assert response.status_code == 200 and "超出您的管辖范围" in response.content.decode()
+    assert "科尔沁" not in login(w.kailu).get("/elders/new/").content.decode()
+
+
+def case_duplicates(w, login, client):
+    assert_list(login(w.kailu).get("/elders/duplicates/"), "开鲁重名", "科尔沁重名")
+
+
+def case_duplicate_detail(w, login, client):
+    assert login(w.kailu).get(f"/elders/duplicates/{w.my_flag.pk}/").status_code == 200
+    assert login(w.kailu).get(f"/elders/duplicates/{w.their_flag.pk}/").status_code == 404
+    assert (
+        login(w.kailu)
+        .post(f"/elders/duplicates/{w.their_flag.pk}/", {"action": "merge", "keep": w.their_flag.elder_id})
+        .status_code
+        == 404
+    )
+    w.their_flag.refresh_from_db()
+    assert w.their_flag.state == "open"
+
+
+def case_moves(w, login, client):
+    assert_list(login(w.horqin).get("/elders/moves/"), "迁出至", "开鲁")
+    body = login(w.kailu).get("/elders/moves/").content.decode()
+    assert "迁出至" not in body and "迁入" not in body.split("<tbody>")[1]
+
+
+def case_import(w, login, client):
+    body = login(w.kailu).get("/elders/import/").content.decode()
+    assert "hq.xlsx" not in body
+
+
+def case_import_template(w, login, client):
+    assert (
+        login(w.kailu).get("/elders/import/template.xlsx").status_code == 200
+    )  # the same blank template for all
+
+
+def case_import_status(w, login, client):
+    assert login(w.kailu).get(f"/elders/import/{w.their_task.pk}/").status_code == 404
+
+
+def case_import_errors(w, login, client):
+    assert login(w.kailu).get(f"/elders/import/{w.their_task.pk}/errors.xlsx").status_code == 404
+
+
+def case_task_progress(w, login, client):
+    assert login(w.kailu).get(f"/core/tasks/{w.their_task.pk}/progress/").status_code == 404
+    assert login(w.horqin).get(f"/core/tasks/{w.their_task.pk}/progress/").status_code == 200
+
+
+def case_api_elder_list(w, login, client):
+    body = api(w.kailu, client, "get", "/api/v1/elders", status="all").json()
+    names = {e["name"] for e in body["items"]}
+    assert "开鲁老人" in names and not any("科尔沁" in n for n in names)
+    assert body["total"] == len(names) + 1  # the two 开鲁重名 records share a name
+    assert api(w.kailu, client, "get", "/api/v1/elders", region="150502").json()["total"] == 0
+
+
+def case_api_elder_detail(w, login, client):
+    assert api(w.kailu, client, "get", f"/api/v1/elders/{w.my_elder.pk}").status_code == 200
+    assert api(w.kailu, client, "get", f"/api/v1/elders/{w.their_elder.pk}").status_code == 404
+
+
+def case_api_elder_events(w, login, client):
+    assert api(w.kailu, client, "get", f"/api/v1/elders/{w.their_elder.pk}/events").status_code == 404
+
+
+def case_api_elder_reveal(w, login, client):
+    assert (
+        api(w.kailu, client, "post", f"/api/v1/elders/{w.their_elder.pk}/reveal", field="phone").status_code
+        == 404
+    )
+
+
+def case_api_elder_update(w, login, client):
+    from yanglao.accounts.services import token_create as make_token
+
+    _, raw = make_token(user=w.kailu)
+    response = client.patch(
+        f"/api/v1/elders/{w.their_elder.pk}",
+        {"address": "x"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 404
+    w.their_elder.refresh_from_db()
+    assert w.their_elder.address != "x"
+
+
+def case_api_elder_create(w, login, client):
+    from datetime import date
+
+    from yanglao.core.idnumber import make
+
+    response = api(
+        w.kailu,
+        client,
+        "post",
+        "/api/v1/elders",
+        name="越界",
+        id_number=make("150502", date(1950, 1, 1), 13, "M"),
+        region="150502001001",
+    )
+    assert response.status_code == 422 and "region" in response.json()["fields"]
+
+
+ELDER_CASES = {
+    "elders:list": case_elder_list,
+    "elders:export": case_elder_export,
+    "elders:create": case_elder_create,
+    "elders:detail": case_elder_detail,
+    "elders:edit": case_elder_edit,
+    "elders:move": case_elder_move,
+    "elders:status": case_elder_status,
+    "elders:reveal": case_elder_reveal,
+    "elders:category_add": case_category_add,
+    "elders:category_end": case_category_end,
+    "elders:import": case_import,
+    "elders:import_template": case_import_template,
+    "elders:import_status": case_import_status,
+    "elders:import_errors": case_import_errors,
+    "elders:duplicates": case_duplicates,
+    "elders:duplicate_detail": case_duplicate_detail,
+    "elders:moves": case_moves,
+    "core:task_progress": case_task_progress,
+    "api:elder_list": case_api_elder_list,
+    "api:elder_create": case_api_elder_create,
+    "api:elder_detail": case_api_elder_detail,
+    "api:elder_update": case_api_elder_update,
+    "api:elder_reveal": case_api_elder_reveal,
+    "api:elder_events": case_api_elder_events,
+}
+
+CASES.update(ELDER_CASES)
 
 
 def test_every_route_has_a_scope_case_or_a_reason():

@@ -13,6 +13,7 @@ from ninja.renderers import JSONRenderer
 from yanglao.accounts.api import audit_router, auth_router, users_router
 from yanglao.accounts.api_auth import BearerToken, SessionAuth
 from yanglao.core.api import ApiError
+from yanglao.elders.api import router as elders_router
 from yanglao.regions.api import router as regions_router
 
 log = logging.getLogger(__name__)
@@ -110,3 +111,4 @@ api.add_router("/auth", auth_router)
 api.add_router("/users", users_router)
 api.add_router("/audit", audit_router)
 api.add_router("/regions", regions_router)
+api.add_router("/elders", elders_router)

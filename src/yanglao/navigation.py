@@ -10,6 +10,13 @@ from yanglao.accounts.roles import Cap
 SECTIONS = [
     ("概览", [("首页", "reports:home", Cap.DASHBOARD_VIEW, "reports:home")]),
     (
+        "老年人",
+        [
+            ("老年人档案", "elders:list", Cap.ELDERS_VIEW, "elders:"),
+            ("批量导入", "elders:import", Cap.ELDERS_IMPORT, "elders:import"),
+        ],
+    ),
+    (
         "系统",
         [
             ("用户管理", "accounts:user_list", Cap.USERS_VIEW, "accounts:user_"),
@@ -25,11 +32,14 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_sections": []}
     current = request.resolver_match.view_name if request.resolver_match else ""
+    # The entry whose prefix matches the current view most specifically is the active one.
+    matches = [p for _, entries in SECTIONS for *_, p in entries if current.startswith(p)]
+    active = max(matches, key=len, default=None)
     sections = []
     for title, entries in SECTIONS:
         items = [
-            {"label": label, "url": reverse(name), "active": current.startswith(active_prefix)}
-            for label, name, capability, active_prefix in entries
+            {"label": label, "url": reverse(name), "active": prefix == active}
+            for label, name, capability, prefix in entries
             if user.can(capability)
         ]
         if items:

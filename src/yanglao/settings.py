@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "yanglao.core",
     "yanglao.regions",
     "yanglao.accounts",
+    "yanglao.elders",
     "yanglao.reports",
     "yanglao.demo",
 ]

@@ -23,17 +23,25 @@ class Cap(models.TextChoices):
     USERS_VIEW = "users.view", "查看用户"
     USERS_MANAGE = "users.manage", "新建、停用用户，重置密码，吊销令牌"
     AUDIT_VIEW = "audit.view", "查看审计日志"
+    ELDERS_VIEW = "elders.view", "查看老年人档案（证件号、电话为脱敏形式）"
+    ELDERS_EDIT = "elders.edit", "新建、修改、迁移老年人档案，维护类别，核查疑似重复"
+    ELDERS_REVEAL = "elders.reveal", "查看完整身份证号和电话（每次留痕）"
+    ELDERS_IMPORT = "elders.import", "批量导入老年人档案"
+    ELDERS_EXPORT = "elders.export", "导出老年人名单"
 
 
 _EVERYONE = {Cap.DASHBOARD_VIEW, Cap.REGIONS_VIEW, Cap.TOKENS_OWN}
 
+_ELDERS_ALL = {Cap.ELDERS_VIEW, Cap.ELDERS_EDIT, Cap.ELDERS_REVEAL, Cap.ELDERS_IMPORT, Cap.ELDERS_EXPORT}
+
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OFFICER: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE}),
+    Role.OFFICER: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE} | _ELDERS_ALL),
     Role.OPERATOR: frozenset(_EVERYONE),
     Role.CAREGIVER: frozenset(_EVERYONE),
-    Role.DESK: frozenset(_EVERYONE),
-    Role.AUDITOR: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.AUDIT_VIEW}),
-    Role.ADMIN: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW}),
+    # The desk calls elders and their families: it sees the registry and may reveal phone numbers.
+    Role.DESK: frozenset(_EVERYONE | {Cap.ELDERS_VIEW, Cap.ELDERS_REVEAL}),
+    Role.AUDITOR: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.AUDIT_VIEW, Cap.ELDERS_VIEW, Cap.ELDERS_EXPORT}),
+    Role.ADMIN: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW} | _ELDERS_ALL),
 }
 
 # Whom a role may create or disable (always inside its own scope, never wider than it).

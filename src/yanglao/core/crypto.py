@@ -90,6 +90,26 @@ def decrypt(stored: str, *, context: str) -> str:
     return AESGCM(ring.keys[kid]).decrypt(raw[:12], raw[12:], context.encode()).decode()
 
 
+def encrypt_bytes(data: bytes, *, context: str) -> bytes:
+    """A whole file (an uploaded import, an error report) sealed at rest: ``kid$`` + nonce + ciphertext."""
+    ring = keyring()
+    nonce = os.urandom(12)
+    return (
+        f"{ring.active_id}$".encode()
+        + nonce
+        + AESGCM(ring.keys[ring.active_id]).encrypt(nonce, data, context.encode())
+    )
+
+
+def decrypt_bytes(sealed: bytes, *, context: str) -> bytes:
+    ring = keyring()
+    kid, sep, rest = sealed.partition(b"$")
+    key = ring.keys.get(kid.decode(errors="replace")) if sep else None
+    if key is None:
+        raise FieldKeyError("no key to decrypt this file (is it listed in YANGLAO_FIELD_KEY?)")
+    return AESGCM(key).decrypt(rest[:12], rest[12:], context.encode())
+
+
 def key_id_of(stored: str) -> str:
     return stored.partition("$")[0]
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from yanglao.accounts.models import User
 from yanglao.accounts.roles import Role
 from yanglao.accounts.services import user_create
+from yanglao.demo.elders import seed_elders
 
 DEMO_PASSWORD = "yanglao-demo-2026"
 
@@ -44,10 +45,11 @@ class DemoRefused(Exception):
 class SeedResult:
     created: list[str]
     existing: list[str]
+    elders: int = 0
 
 
 @transaction.atomic
-def seed_demo(*, seed: int) -> SeedResult:
+def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
     if settings.PRODUCTION:
         raise DemoRefused("生产环境不能生成演示数据。")
     created, existing = [], []
@@ -65,7 +67,8 @@ def seed_demo(*, seed: int) -> SeedResult:
             is_demo=True,
         )
         created.append(login.username)
-    return SeedResult(created=created, existing=existing)
+    made = seed_elders(count=elders, seed=seed) if elders else 0
+    return SeedResult(created=created, existing=existing, elders=made)
 
 
 def demo_login_table() -> str:

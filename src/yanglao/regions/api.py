@@ -1,9 +1,10 @@
 from decimal import Decimal
+from typing import Annotated, Literal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from yanglao.core.api import errors
-from yanglao.regions import selectors
+from yanglao.regions import geo, selectors
 from yanglao.regions.models import Region
 
 router = Router(tags=["行政区划"])
@@ -50,3 +51,43 @@ def region_detail(request, code: str):
         "path": [_brief(r) for r in selectors.region_path(region)],
         "children": [_brief(r) for r in selectors.region_children(scope=scope, region=region)],
     }
+
+
+# GeoJSON (RFC 7946) in lon/lat, as Leaflet and ECharts read it.
+Position = Annotated[list[float], Field(min_length=2, max_length=2, description="[经度, 纬度]")]
+
+
+class PolygonGeometry(Schema):
+    type: Literal["Polygon"]
+    coordinates: list[list[Position]] = Field(..., description="外环（逆时针）在前，其后为内环（洞）")
+
+
+class MultiPolygonGeometry(Schema):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[Position]]]
+
+
+class OutlineProperties(Schema):
+    code: str = Field(..., description="12 位区划代码")
+    short_code: str = Field(..., description="6 位旗县代码")
+    name: str
+
+
+class OutlineFeature(Schema):
+    type: Literal["Feature"]
+    properties: OutlineProperties
+    geometry: Annotated[PolygonGeometry | MultiPolygonGeometry, Field(discriminator="type")]
+
+
+class OutlineCollection(Schema):
+    type: Literal["FeatureCollection"]
+    features: list[OutlineFeature]
+
+
+@router.get("/{code}/outlines", response={200: OutlineCollection, **errors(404)})
+def region_outlines(request, code: str):
+    """区划下用户可见的各旗县市区的轮廓（GeoJSON FeatureCollection，经纬度）。盟市代码给出其下各旗县，
+    旗县代码给出该旗县本身；苏木乡镇及以下没有旗县，返回空集合。开发区、管理区等功能区没有轮廓，不在其中。"""
+    scope = request.auth.scope
+    region = selectors.region_get(scope=scope, code=code)
+    return geo.outline_collection(selectors.visible_counties(scope=scope, region=region))

@@ -98,3 +98,17 @@ def region_children_with_counts(*, scope: Scope, region: Region) -> list[dict]:
         }
         for child in children
     ]
+
+
+def visible_counties(*, scope: Scope, region: Region) -> QuerySet[Region]:
+    """The counties at or under ``region`` that the user may see, each with its 盟市 loaded.
+
+    Visibility is ``region_list``'s: a county inside the scope, or the one the scope lies in (a
+    township officer sees its own county, as it does when it walks up the tree)."""
+    within = Scope(prefix=region.prefix)
+    return (
+        within.apply(region_list(scope=scope), "code")
+        .filter(level=Region.Level.COUNTY)
+        .select_related("parent")
+        .order_by("code")
+    )

@@ -8,6 +8,8 @@ from yanglao.accounts import selectors as account_selectors
 from yanglao.accounts.models import User
 from yanglao.accounts.roles import Cap
 from yanglao.core.models import AuditEntry
+from yanglao.elders import selectors as elder_selectors
+from yanglao.elders.models import Category
 from yanglao.regions import selectors as region_selectors
 
 
@@ -27,6 +29,18 @@ def headline_figures(*, user: User) -> list[Figure]:
         Figure("苏木乡镇(街道)", by_level.get("township", 0), "个"),
         Figure("嘎查村(社区)", by_level.get("village", 0), "个"),
     ]
+    if user.can(Cap.ELDERS_VIEW):
+        counts = elder_selectors.registry_counts(actor=user)
+        figures.append(Figure("在册老年人", counts["total"], "人", "elders:list"))
+        for category, label in (
+            (Category.ADVANCED_AGE, "高龄（80岁以上）"),
+            (Category.DESTITUTE, "特困人员"),
+            (Category.SUBSISTENCE, "低保"),
+            (Category.DISABLED_CARE, "失能"),
+            (Category.SEMI_DISABLED, "半失能"),
+            (Category.ALONE_OR_EMPTY_NEST, "独居/空巢"),
+        ):
+            figures.append(Figure(label, counts.get(category, 0), "人"))
     if user.can(Cap.USERS_VIEW):
         figures.append(
             Figure(
