@@ -29,7 +29,10 @@ def free_port() -> int:
 
 def counts(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("regions_region", "accounts_user")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("regions_region", "accounts_user")
+        }
 
 
 def timed(cmd, cwd, env) -> float:
@@ -45,7 +48,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "yanglao"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(work)], check=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "DATABASE_URL", "YANGLAO_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("VIRTUAL_ENV", "DATABASE_URL", "YANGLAO_"))
+        }
         if args.cold:
             env["UV_CACHE_DIR"] = str(Path(tmp) / "uv-cache")
             env["npm_config_cache"] = str(Path(tmp) / "npm-cache")
@@ -58,13 +65,17 @@ def main() -> None:
         port = free_port()
         start = time.perf_counter()
         server = subprocess.Popen(
-            ["make", "run"], cwd=work, env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            ["make", "run"],
+            cwd=work,
+            env={**env, "PORT": str(port)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         first_page = None
         try:
             while time.perf_counter() - start < 120:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:  # noqa: S310
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:
                         if r.status == 200:
                             first_page = time.perf_counter() - start
                             break
@@ -74,8 +85,12 @@ def main() -> None:
             server.terminate()
             output = server.communicate(timeout=20)[0].decode(errors="replace")
         print(f"make setup, fresh clone{' (cold caches)' if args.cold else ''}: {first:6.1f} s")
-        print(f"make setup, second run:                  {second:6.1f} s   rows before {before} after {after}")
-        print(f"make run → first page served:            {first_page if first_page is None else round(first_page, 1)} s")
+        print(
+            f"make setup, second run:                  {second:6.1f} s   rows before {before} after {after}"
+        )
+        print(
+            f"make run → first page served:            {first_page if first_page is None else round(first_page, 1)} s"
+        )
         print("demo logins printed:", "yanglao-demo-2026" in output)
         if before != after or first_page is None:
             sys.exit(1)

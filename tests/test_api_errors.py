@@ -55,3 +55,17 @@ def test_openapi_schema_is_served_and_documents_errors(client):
     users = schema["paths"]["/api/v1/users"]["get"]["responses"]
     assert {"200", "401", "403", "422"} <= set(users)
     assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_refused_before_any_query(client, kailu_officer, auth_headers):
+    headers = auth_headers(kailu_officer)
+    body = client.post(
+        "/api/v1/elders",
+        '{"name": "a", "id_number": "1", "region": "\\u0000"}',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert body.status_code == 422 and body.json()["code"] == "invalid_characters"
+    query = client.get("/api/v1/elders?q=%00", headers=headers)
+    assert query.status_code == 422

@@ -77,3 +77,8 @@ def test_cli_entry_point_runs_manage_commands():
         timeout=60,
     )
     assert result.returncode == 0 and "code,name,level,parent_code" in result.stdout
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -15,6 +15,7 @@ CHECK_CHARS = "10X98765432"
 EARLIEST_BIRTH = date(1890, 1, 1)
 
 _EIGHTEEN = re.compile(r"^\d{17}[\dX]$")
+_SEPARATORS = re.compile(r"[\s\-]")
 _FIFTEEN = re.compile(r"^\d{15}$")
 
 
@@ -39,12 +40,12 @@ class IdNumber:
 
 
 def check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
+    total = sum(map(int.__mul__, map(int, first17), WEIGHTS))
     return CHECK_CHARS[total % 11]
 
 
 def normalise(raw: str) -> str:
-    return re.sub(r"[\s\-]", "", str(raw or "")).upper()
+    return _SEPARATORS.sub("", str(raw or "")).upper()
 
 
 def _birth(text: str) -> date:

@@ -3,6 +3,8 @@
 import re
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+EXTENSION = re.compile(r"(?:转|ext\.?|x|#)\s*(\d{1,6})$", flags=re.IGNORECASE)
+SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
 class PhoneError(ValueError):
@@ -18,10 +20,10 @@ def parse_phone(raw: str) -> str:
     if not text:
         raise PhoneError("phone_required", "请填写电话号码。")
     extension = ""
-    match = re.search(r"(?:转|ext\.?|x|#)\s*(\d{1,6})$", text, flags=re.IGNORECASE)
+    match = EXTENSION.search(text)
     if match:
         extension, text = match.group(1), text[: match.start()]
-    digits = re.sub(r"[\s\-()（）]", "", text)
+    digits = SEPARATORS.sub("", text)
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):

@@ -7,7 +7,6 @@ parses and validates them itself. Everything that reaches the user is in Chinese
 import csv
 import io
 import tempfile
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,10 +15,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.http import FileResponse, HttpResponse
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineError, CalamineWorkbook, XmlError, ZipError
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
@@ -136,6 +136,8 @@ def build_template(
 
 
 def _cell_text(value) -> str:
+    if type(value) is str:  # the common case, first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -206,30 +208,29 @@ def read_sheet(path: Path, columns: list[Column]) -> SheetRows:
 
 
 def _read_xlsx(path: Path, columns: list[Column]) -> SheetRows:
+    # calamine (Rust) reads cells about ten times faster than openpyxl: a 100,000-row registry
+    # is seconds, not a minute.
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+    except (CalamineError, ZipError, XmlError, ValueError, IndexError):
         raise SheetError("not_a_spreadsheet", "文件不是有效的 Excel（.xlsx）文件。") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    rows = iter(sheet.iter_rows())
     try:
         header = next(rows)
     except StopIteration:
         raise SheetError("empty_file", "文件中没有表头和数据。") from None
     mapped, unknown = _match_headers([_cell_text(h) for h in header], columns)
-    total = max((sheet.max_row or 1) - 1, 0)
+    total = max((sheet.height or 1) - 1, 0)
 
     def generate():
-        try:
-            for number, values in enumerate(rows, start=2):
-                record = {}
-                for column, value in zip(mapped, values, strict=False):
-                    if column is not None:
-                        record[column.key] = _cell_text(value)
-                if any(record.values()):
-                    yield number, record
-        finally:
-            book.close()
+        for number, values in enumerate(rows, start=2):
+            record = {}
+            for column, value in zip(mapped, values, strict=False):
+                if column is not None:
+                    record[column.key] = _cell_text(value)
+            if any(record.values()):
+                yield number, record
 
     return SheetRows(columns=columns, rows=generate(), total=total, extra=unknown)
 

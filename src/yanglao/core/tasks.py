@@ -52,8 +52,22 @@ def enqueue(
     return task
 
 
-def task_progress(task: Task, *, done: int, total: int | None = None, note: str | None = None) -> None:
-    """Record progress (and a heartbeat) outside of any transaction the handler holds open."""
+PROGRESS_EVERY = 0.5  # seconds: what a progress bar polled every second needs, and no more writes
+
+
+def task_progress(
+    task: Task, *, done: int, total: int | None = None, note: str | None = None, force: bool = False
+) -> None:
+    """Record progress (and a heartbeat) outside of any transaction the handler holds open.
+    Calls closer together than PROGRESS_EVERY are skipped unless they change the total or the note."""
+    now = time.monotonic()
+    last = getattr(task, "_progress_written", 0.0)
+    changes_phase = (total is not None and total != task.progress_total) or (
+        note is not None and note != task.progress_note
+    )
+    if not (force or changes_phase) and now - last < PROGRESS_EVERY:
+        return
+    task._progress_written = now
     fields = {"progress_done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         fields["progress_total"] = total

@@ -8,16 +8,18 @@ same file twice changes nothing the second time.
 """
 
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from yanglao.core import audit, crypto
+from yanglao.core.bulk import assign_ids, bulk_insert, clone, copy_rows
 from yanglao.core.ethnicity import NATIONALITIES
 from yanglao.core.masking import mask_id_number, mask_phone
 from yanglao.core.models import AuditEntry, Task
@@ -40,7 +42,7 @@ from yanglao.elders.services import FIELD_LABELS, PERSONAL, _snapshot, apply_inp
 from yanglao.elders.validation import ElderInput, RegionResolver, parse_elder
 
 FILE_CONTEXT = "elders.import-file"
-BATCH = 1000
+BATCH = 5000
 YES_NO = ("是", "否")
 
 COLUMNS = [
@@ -220,7 +222,7 @@ def run_import(task: Task) -> dict:
 
 def _check_rows(task: Task, actor, sheet) -> tuple[ImportOutcome, list[tuple[int, dict, ElderInput]]]:
     outcome = ImportOutcome()
-    resolver = RegionResolver()
+    resolver = RegionResolver(preload=True)
     scope = actor.scope
     seen: dict[str, int] = {}
     valid: list[tuple[int, dict, ElderInput]] = []
@@ -252,12 +254,14 @@ def _check_rows(task: Task, actor, sheet) -> tuple[ImportOutcome, list[tuple[int
             )
         else:
             valid.append((row, raw, data))
-        if count % 500 == 0:
+        if count % 100 == 0:
             task_progress(task, done=count, note="逐行检查")
     if count == 0:
         raise TaskFailed("文件中没有数据行。")
     # IDs already registered outside the importer's scope: refused, without saying where.
-    indexes = {privacy.id_index(d.id_number.value): (row, raw) for row, raw, d in valid}
+    for _, _, data in valid:
+        data.id_index = privacy.id_index(data.id_number.value)  # once per row, reused when writing
+    indexes = {d.id_index: (row, raw) for row, raw, d in valid}
     foreign = set()
     keys = list(indexes)
     for start in range(0, len(keys), 2000):
@@ -269,7 +273,7 @@ def _check_rows(task: Task, actor, sheet) -> tuple[ImportOutcome, list[tuple[int
     if foreign:
         kept = []
         for row, raw, data in valid:
-            if privacy.id_index(data.id_number.value) in foreign:
+            if data.id_index in foreign:
                 message = "该身份证号已在其他地区登记，请联系上级民政部门核实。"
                 outcome.failed_rows += 1
                 outcome.add_problem(
@@ -284,78 +288,112 @@ def _check_rows(task: Task, actor, sheet) -> tuple[ImportOutcome, list[tuple[int
 
 
 def _write(task: Task, actor, valid: list[tuple[int, dict, ElderInput]], outcome: ImportOutcome) -> None:
+    """Plan each batch here and write it in its own transaction. On PostgreSQL the writes run on a
+    second thread (its own connection), so the database stores batch N while batch N+1 is sealed
+    and prepared; SQLite writes in line."""
     total = len(valid)
     if not total:
         return
     task_progress(task, done=0, total=total, note="写入档案")
     touched_regions: set[str] = set()
-    for start in range(0, total, BATCH):
-        chunk = valid[start : start + BATCH]
-        with transaction.atomic():
-            created, updated, unchanged = _write_chunk(actor, chunk)
-        outcome.created += created
-        outcome.updated += updated
-        outcome.unchanged += unchanged
-        touched_regions.update(d.region.code for _, _, d in chunk)
-        task_progress(task, done=min(start + BATCH, total), note="写入档案")
+    # Not inside an outer transaction (a test, a caller's atomic block): a second connection would
+    # neither see its rows nor be rolled back with it.
+    pipelined = connection.vendor == "postgresql" and not connection.in_atomic_block
+    pending: Future | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="elders-import-writer") as writer:
+        for start in range(0, total, BATCH):
+            chunk = valid[start : start + BATCH]
+            plan = _plan_chunk(actor, chunk)
+            if pending is not None:
+                pending.result()  # a failed batch stops the import here
+            pending = writer.submit(_apply_in_thread, plan) if pipelined else None
+            if not pipelined:
+                _apply_plan(plan)
+            outcome.created += len(plan.new_elders)
+            outcome.updated += len(plan.changed)
+            outcome.unchanged += plan.unchanged
+            touched_regions.update(d.region.code for _, _, d in chunk)
+            task_progress(task, done=min(start + BATCH, total), note="写入档案")
+        if pending is not None:
+            pending.result()
     _flag_duplicates_in(touched_regions)
+
+
+def _apply_in_thread(plan: "_Plan") -> None:
+    try:
+        _apply_plan(plan)
+    finally:
+        connections.close_all()  # this thread's own connection
+
+
+def _apply_plan(plan: "_Plan") -> None:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Each batch is idempotent (matched by ID), so a batch lost to a crash before the WAL
+            # reaches disk is simply written again by re-running the import.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        bulk_insert(Elder, plan.new_elders)
+        if plan.changed:
+            Elder.objects.bulk_update(plan.changed, UPDATE_FIELDS, batch_size=BATCH)
+        if plan.replaced_contacts:
+            ElderContact.objects.filter(elder_id__in=plan.replaced_contacts).delete()
+        copy_rows(ElderContact, plan.contacts)
+        if plan.rows.ended:
+            CategoryMembership.objects.filter(pk__in=plan.rows.ended).update(valid_to=plan.rows.today)
+        copy_rows(CategoryMembership, plan.rows.memberships)
+        copy_rows(ElderEvent, plan.rows.events)
+        copy_rows(AuditEntry, plan.rows.audits)
 
 
 def _contacts_key(contacts) -> list[tuple]:
     return [(c.kind, c.name, c.relation, c.phone_index) for c in contacts]
 
 
-def _write_chunk(actor, chunk) -> tuple[int, int, int]:
+@dataclass
+class _Plan:
+    rows: "_Rows"
+    new_elders: list
+    changed: list
+    contacts: list
+    replaced_contacts: list
+    unchanged: int
+
+
+def _plan_chunk(actor, chunk) -> _Plan:
+    """Everything one batch will write, prepared without writing: new people (their ids taken from
+    the sequence up front), changed ones, and the dependent rows as plain dicts."""
     now = timezone.now()
     today = timezone.localdate()
-    by_index = {privacy.id_index(d.id_number.value): d for _, _, d in chunk}
+    by_index = {d.id_index: d for _, _, d in chunk}
     existing = {
         e.id_number_index: e
         for e in Elder.objects.filter(id_number_index__in=list(by_index)).prefetch_related(
             "contacts", "categories"
         )
     }
-    new_elders, changed, events, audits, memberships, contacts_for = [], [], [], [], [], []
-    ended_pks: list[int] = []
+    new_elders: list[tuple[Elder, ElderInput]] = []
+    changed: list[Elder] = []
+    contacts_for: list[tuple[Elder, ElderInput]] = []
+    rows = _Rows(actor=actor, now=now, today=today)
     unchanged = 0
+    blank = Elder(created_by_id=actor.pk, created_at=now, updated_at=now)
     for index, data in by_index.items():
         elder = existing.get(index)
         if elder is None:
-            elder = Elder(created_by=actor, created_at=now, updated_at=now)
-            apply_input(elder, data)
+            elder = clone(blank)
+            apply_input(elder, data, id_index=index)
             new_elders.append((elder, data))
             continue
         before = _snapshot(elder)
         old_contacts = _contacts_key(elder.contacts.all())
         old_region = elder.region_id
-        apply_input(elder, data)
+        apply_input(elder, data, id_index=index)
         if elder.region_id != old_region:
             # A new village in the file is a move: both regions keep a record of it.
             moved = {"from": old_region, "to": elder.region_id, "reason": "批量导入"}
-            events.append(
-                ElderEvent(
-                    elder=elder,
-                    kind="moved_out",
-                    summary=f"迁出至 {data.region.full_name}",
-                    actor=actor,
-                    data=moved,
-                    region_code=old_region,
-                    at=now,
-                    source="elders",
-                )
-            )
-            events.append(
-                ElderEvent(
-                    elder=elder,
-                    kind="moved_in",
-                    summary=f"迁入（原区划 {old_region}）",
-                    actor=actor,
-                    data=moved,
-                    region_code=elder.region_id,
-                    at=now,
-                    source="elders",
-                )
-            )
+            rows.event(elder, "moved_out", f"迁出至 {data.region.full_name}", moved, region_code=old_region)
+            rows.event(elder, "moved_in", f"迁入（原区划 {old_region}）", moved)
         new_contacts = [
             (c.kind, c.name, c.relation, privacy.phone_index(c.phone) if c.phone else "")
             for c in data.contacts
@@ -364,7 +402,7 @@ def _write_chunk(actor, chunk) -> tuple[int, int, int]:
         if old_contacts != new_contacts:
             changes["contacts"] = ["（原联系人）", "（新联系人）"]
             contacts_for.append((elder, data))
-        category_changes = _category_plan(elder, data, today, actor, memberships, ended_pks)
+        category_changes = _category_plan(elder, data, rows)
         if category_changes:
             changes["categories"] = category_changes
         if not changes:
@@ -375,82 +413,33 @@ def _write_chunk(actor, chunk) -> tuple[int, int, int]:
         labels = "、".join(
             FIELD_LABELS.get(k, {"contacts": "联系人", "categories": "人员类别"}.get(k, k)) for k in changes
         )
-        events.append(
-            ElderEvent(
-                elder=elder,
-                kind=ElderEvent.Kind.IMPORTED,
-                summary=f"导入更新：{labels}",
-                actor=actor,
-                data={"changes": changes},
-                region_code=elder.region_id,
-                at=now,
-                source="elders",
-            )
-        )
-        audits.append(_audit_row(actor, elder, AuditEntry.Action.UPDATE, "导入更新老年人档案", changes, now))
+        rows.event(elder, ElderEvent.Kind.IMPORTED, f"导入更新：{labels}", {"changes": changes})
+        rows.audit(elder, AuditEntry.Action.UPDATE, "导入更新老年人档案", changes)
 
-    if new_elders:
-        Elder.objects.bulk_create([e for e, _ in new_elders], batch_size=BATCH)
-        for elder, data in new_elders:
-            contacts_for.append((elder, data))
-            for item in data.categories:
-                memberships.append(
-                    CategoryMembership(
-                        elder=elder,
-                        category=item.category,
-                        valid_from=today,
-                        grade=item.grade,
-                        source_document="批量导入",
-                        created_by=actor,
-                    )
-                )
-            if data.living_situation in (LivingSituation.ALONE, LivingSituation.EMPTY_NEST):
-                memberships.append(
-                    CategoryMembership(
-                        elder=elder,
-                        category=Category.ALONE_OR_EMPTY_NEST,
-                        valid_from=today,
-                        source_document="居住情况",
-                        created_by=actor,
-                    )
-                )
-            events.append(
-                ElderEvent(
-                    elder=elder,
-                    kind=ElderEvent.Kind.IMPORTED,
-                    summary=f"导入建档：{elder.name}",
-                    actor=actor,
-                    region_code=elder.region_id,
-                    at=now,
-                    source="elders",
-                )
-            )
-            audits.append(_audit_row(actor, elder, AuditEntry.Action.CREATE, "导入新建老年人档案", {}, now))
-    if changed:
-        Elder.objects.bulk_update(changed, UPDATE_FIELDS, batch_size=BATCH)
-    if contacts_for:
-        ElderContact.objects.filter(elder__in=[e for e, _ in contacts_for if e.pk]).delete()
-        ElderContact.objects.bulk_create(
-            [
-                ElderContact(
-                    elder=elder,
-                    kind=c.kind,
-                    name=c.name,
-                    relation=c.relation,
-                    position=i,
-                    **dict(zip(("phone_enc", "phone_index", "phone_masked"), _seal(c.phone), strict=True)),
-                )
-                for elder, data in contacts_for
-                for i, c in enumerate(data.contacts)
-            ],
-            batch_size=BATCH,
-        )
-    if ended_pks:
-        CategoryMembership.objects.filter(pk__in=ended_pks).update(valid_to=today)
-    CategoryMembership.objects.bulk_create(memberships, batch_size=BATCH)
-    ElderEvent.objects.bulk_create(events, batch_size=BATCH)
-    AuditEntry.objects.bulk_create(audits, batch_size=BATCH)
-    return len(new_elders), len(changed), unchanged
+    assign_ids(Elder, [e for e, _ in new_elders])
+    replaced = [e.pk for e, _ in contacts_for]
+    for elder, data in new_elders:
+        contacts_for.append((elder, data))
+        for item in data.categories:
+            rows.membership(elder, item.category, "批量导入", grade=item.grade)
+        if data.living_situation in (LivingSituation.ALONE, LivingSituation.EMPTY_NEST):
+            rows.membership(elder, Category.ALONE_OR_EMPTY_NEST, "居住情况")
+        rows.event(elder, ElderEvent.Kind.IMPORTED, f"导入建档：{elder.name}")
+        rows.audit(elder, AuditEntry.Action.CREATE, "导入新建老年人档案", {})
+    contacts = [
+        {"elder": elder, "kind": c.kind, "name": c.name, "relation": c.relation, "position": i,
+         **dict(zip(("phone_enc", "phone_index", "phone_masked"), _seal(c.phone), strict=True))}
+        for elder, data in contacts_for
+        for i, c in enumerate(data.contacts)
+    ]  # fmt: skip
+    return _Plan(
+        rows=rows,
+        new_elders=[e for e, _ in new_elders],
+        changed=changed,
+        contacts=contacts,
+        replaced_contacts=replaced,
+        unchanged=unchanged,
+    )
 
 
 UPDATE_FIELDS = [
@@ -460,13 +449,48 @@ UPDATE_FIELDS = [
 ]  # fmt: skip
 
 
+@dataclass
+class _Rows:
+    """The dependent rows of one batch, as plain dicts for ``copy_rows``."""
+
+    actor: object
+    now: object
+    today: object
+    events: list = field(default_factory=list)
+    audits: list = field(default_factory=list)
+    memberships: list = field(default_factory=list)
+    ended: list = field(default_factory=list)
+
+    def event(self, elder, kind, summary, data=None, *, region_code=None):
+        self.events.append({
+            "elder": elder, "kind": kind, "summary": summary[:300], "actor_id": self.actor.pk, "data": data or {},
+            "region_code": region_code or elder.region_id, "at": self.now, "source": "elders",
+        })  # fmt: skip
+
+    def audit(self, elder, action, summary, changes):
+        # object_id is the record itself: a new one has its id only once the batch is written.
+
+        self.audits.append({
+            "actor_id": self.actor.pk, "actor_username": self.actor.username, "action": action, "object_type": "elders.elder",
+            "object_id": elder, "object_label": f"{elder.name}（{elder.id_number_masked}）", "region_code": elder.region_id,
+            "summary": summary, "changes": changes, "at": self.now, "ip": None,
+        })  # fmt: skip
+
+    def membership(self, elder, category, source, *, grade=""):
+        self.memberships.append({
+            "elder": elder, "category": category, "valid_from": self.today, "valid_to": None, "grade": grade,
+            "source_document": source, "created_at": self.now, "created_by_id": self.actor.pk,
+        })  # fmt: skip
+
+
 def _seal(phone: str) -> tuple[str, str, str]:
     sealed = privacy.seal_phone(phone)
     return sealed.enc, sealed.index, sealed.masked
 
 
-def _category_plan(elder, data: ElderInput, today, actor, memberships: list, ended_pks: list) -> list[str]:
+def _category_plan(elder, data: ElderInput, rows: _Rows) -> list[str]:
     """The file is the truth for the hand-kept categories: start those marked 是, end those now 否."""
+    today = rows.today
     wanted = {c.category: c for c in data.categories}
     current = {
         m.category: m
@@ -476,20 +500,11 @@ def _category_plan(elder, data: ElderInput, today, actor, memberships: list, end
     notes = []
     for category, item in wanted.items():
         if category not in current:
-            memberships.append(
-                CategoryMembership(
-                    elder=elder,
-                    category=category,
-                    valid_from=today,
-                    grade=item.grade,
-                    source_document="批量导入",
-                    created_by=actor,
-                )
-            )
+            rows.membership(elder, category, "批量导入", grade=item.grade)
             notes.append(f"+{Category(category).label}")
     for category, membership in current.items():
         if category not in wanted:
-            ended_pks.append(membership.pk)
+            rows.ended.append(membership.pk)
             notes.append(f"-{Category(category).label}")
     alone = data.living_situation in (LivingSituation.ALONE, LivingSituation.EMPTY_NEST)
     living = next(
@@ -501,33 +516,10 @@ def _category_plan(elder, data: ElderInput, today, actor, memberships: list, end
         None,
     )
     if alone and living is None:
-        memberships.append(
-            CategoryMembership(
-                elder=elder,
-                category=Category.ALONE_OR_EMPTY_NEST,
-                valid_from=today,
-                source_document="居住情况",
-                created_by=actor,
-            )
-        )
+        rows.membership(elder, Category.ALONE_OR_EMPTY_NEST, "居住情况")
     elif not alone and living is not None:
-        ended_pks.append(living.pk)
+        rows.ended.append(living.pk)
     return notes
-
-
-def _audit_row(actor, elder, action, summary, changes, now) -> AuditEntry:
-    return AuditEntry(
-        actor=actor,
-        actor_username=actor.username,
-        action=action,
-        object_type="elders.elder",
-        object_id=str(elder.pk),
-        object_label=str(elder)[:200],
-        region_code=elder.region_id,
-        summary=summary,
-        changes=changes,
-        at=now,
-    )
 
 
 def _flag_duplicates_in(region_codes: set[str]) -> None:

@@ -73,26 +73,38 @@ DISABILITY_GRADES = [("1", "一级"), ("2", "二级"), ("3", "三级"), ("4", "�
 class Elder(models.Model):
     name = models.CharField("姓名", max_length=50)
     # Pinyin initials ("zs" for 张三) and full pinyin, for search by initials as officers type them.
-    name_initials = models.CharField(max_length=50, db_index=True, blank=True)
+    name_initials = models.CharField(max_length=50, blank=True)
     name_pinyin = models.CharField(max_length=200, blank=True)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", db_index=True)
     id_number_enc = models.TextField("身份证号（密文）")
-    id_number_index = models.CharField(max_length=64, unique=True)
+    id_number_index = models.CharField(max_length=64)
     id_number_masked = models.CharField("身份证号", max_length=18)
     ethnicity = models.CharField("民族", max_length=2, choices=NATIONALITIES, default="01")
     phone_enc = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField("联系电话", max_length=24, blank=True)
     phone_alt_enc = models.TextField(blank=True)
-    phone_alt_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_alt_index = models.CharField(max_length=64, blank=True)
     phone_alt_masked = models.CharField("备用电话", max_length=24, blank=True)
     address = models.CharField("现住址", max_length=200, blank=True)
+    # Indexed through the (region, …) composites below, which also serve the scope's code range;
+    # every index left out here is one less to maintain on each of hundreds of thousands of inserts.
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="+", verbose_name="居住地（嘎查村/社区）"
+        Region,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="居住地（嘎查村/社区）",
+        db_index=False,
     )
     hukou_region = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="户籍地"
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="户籍地",
+        db_index=False,
     )
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
@@ -104,19 +116,39 @@ class Elder(models.Model):
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     status_date = models.DateField("状态日期", null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField("建档时间", default=timezone.now)
     updated_at = models.DateTimeField("更新时间", default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["region", "name", "pk"]
+        # A constraint, not unique=True: on PostgreSQL the field option adds a second, pattern-ops
+        # index for LIKE that a blind index never needs (each index costs every insert).
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="elders_elder_one_person_one_record")
+        ]
         indexes = [
             models.Index(fields=["region", "status"]),
-            models.Index(fields=["name"]),
             models.Index(fields=["region", "name", "birth_date"]),
+            models.Index(fields=["name_initials"], name="elders_elder_initials"),
+            models.Index(
+                fields=["merged_into"], name="elders_elder_merged", condition=Q(merged_into__isnull=False)
+            ),
+            # Phone lookups are exact; most elders have no second phone, so index only the present ones.
+            models.Index(fields=["phone_index"], name="elders_elder_phone", condition=~Q(phone_index="")),
+            models.Index(
+                fields=["phone_alt_index"], name="elders_elder_phone_alt", condition=~Q(phone_alt_index="")
+            ),
         ]
         verbose_name = "老年人"
 
@@ -152,12 +184,15 @@ class ElderContact(models.Model):
     name = models.CharField("姓名", max_length=50)
     relation = models.CharField("关系", max_length=20, blank=True)
     phone_enc = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField("电话", max_length=24, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["elder", "position", "pk"]
+        indexes = [
+            models.Index(fields=["phone_index"], name="elders_contact_phone", condition=~Q(phone_index=""))
+        ]
         verbose_name = "联系人"
 
     def __str__(self):
@@ -209,10 +244,16 @@ class ElderEvent(models.Model):
         MERGED = "merged", "合并"
         IMPORTED = "imported", "导入"
 
-    elder = models.ForeignKey(Elder, on_delete=models.PROTECT, related_name="events")
+    # (elder, at) below indexes the elder; nobody looks events up by who wrote them.
+    elder = models.ForeignKey(Elder, on_delete=models.PROTECT, related_name="events", db_index=False)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(max_length=40)
     summary = models.CharField(max_length=300)

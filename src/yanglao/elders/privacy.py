@@ -19,8 +19,8 @@ class Sealed:
 EMPTY = Sealed("", "", "")
 
 
-def seal_id_number(value: str) -> Sealed:
-    return Sealed(crypto.encrypt(value, context=ID_CONTEXT), id_index(value), mask_id_number(value))
+def seal_id_number(value: str, *, index: str | None = None) -> Sealed:
+    return Sealed(crypto.encrypt(value, context=ID_CONTEXT), index or id_index(value), mask_id_number(value))
 
 
 def seal_phone(value: str) -> Sealed:

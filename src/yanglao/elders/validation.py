@@ -28,7 +28,20 @@ from yanglao.regions.codes import RegionCodeError, canonical
 from yanglao.regions.models import Region
 from yanglao.regions.scope import Scope
 
+# Computed once: Django's enum .choices builds a new list on every access, and an import asks
+# for them hundreds of thousands of times.
+GENDER_CHOICES = tuple(Gender.choices)
+LIVING_CHOICES = tuple(LivingSituation.choices)
+MARITAL_CHOICES = tuple(MaritalStatus.choices)
+MANUAL_CATEGORIES = tuple(c for c in Category if c not in DERIVED_CATEGORIES)
+# (category value, its yes/no column) for the hand-kept categories other than 残疾, which has a grade.
+FLAG_COLUMNS = tuple(
+    (c.value, f"cat_{c.value}", c.label) for c in MANUAL_CATEGORIES if c != Category.DISABILITY
+)
+DISABILITY = Category.DISABILITY.value
+CONTACT_SLOTS = (("guardian", ContactKind.GUARDIAN.value), ("contact", ContactKind.EMERGENCY.value))
 TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
+WHITESPACE = re.compile(r"\s+")
 FALSE_WORDS = {"", "否", "无", "n", "no", "false", "0"}
 
 
@@ -65,38 +78,62 @@ class ElderInput:
     marital_status: str
     contacts: list[ContactInput] = field(default_factory=list)
     categories: list[CategoryInput] = field(default_factory=list)
+    id_index: str = ""  # the blind index, once someone has computed it
 
 
 class RegionResolver:
-    """Finds a region by code (6/9/12 digits) or by its name path (``通辽市/开鲁县/开鲁镇/新华社区``),
-    caching what it found: an import resolves the same villages thousands of times."""
+    """Finds a region by code (6/9/12 digits) or by its name path (``通辽市/开鲁县/开鲁镇/新华社区``,
+    the province optional). One record looks up what it needs; an import (``preload=True``)
+    reads the whole table (16,000 rows) once, because thousands of lookups cost more than one read."""
 
-    def __init__(self):
-        self._cache: dict[str, Region | None] = {}
+    AMBIGUOUS = object()
+
+    def __init__(self, *, preload: bool = False):
+        self._by_code: dict[str, Region | None] = {}
+        self._by_path: dict[str, object] = {}
+        self._complete = False
+        if preload:
+            self._load_all()
+
+    def _load_all(self) -> None:
+        for region in Region.objects.all():
+            self._remember(region)
+        self._complete = True
+
+    def _remember(self, region: Region) -> None:
+        self._by_code[region.code] = region
+        parts = region.full_name.split("/")
+        # Every tail of the path names the region too: 开鲁镇/新华社区, 开鲁县/开鲁镇/新华社区…
+        for start in range(len(parts)):
+            key = "/".join(parts[start:])
+            known = self._by_path.get(key)
+            if known is None:
+                self._by_path[key] = region
+            elif known is not self.AMBIGUOUS and known.code != region.code:
+                self._by_path[key] = self.AMBIGUOUS
 
     def resolve(self, text: str) -> Region | None:
-        key = text.strip()
-        if key not in self._cache:
-            self._cache[key] = self._lookup(key)
-        return self._cache[key]
+        found = self._find(text.strip())
+        return None if found is self.AMBIGUOUS else found
 
-    @staticmethod
-    def _lookup(text: str) -> Region | None:
-        if re.fullmatch(r"\d{6,12}", text):
+    def is_ambiguous(self, text: str) -> bool:
+        return self._find(text.strip()) is self.AMBIGUOUS
+
+    def _find(self, key: str):
+        if re.fullmatch(r"\d{6,12}", key):
             try:
-                return Region.objects.filter(code=canonical(text)).first()
+                code = canonical(key)
             except RegionCodeError:
                 return None
-        parts = [p for p in re.split(r"[/／\\>＞\-—\s]+", text) if p]
-        if not parts:
-            return None
-        candidates = Region.objects.filter(full_name__endswith="/".join(parts))
-        exact = [
-            r
-            for r in candidates
-            if r.full_name == "/".join(parts) or r.full_name.endswith("/" + "/".join(parts))
-        ]
-        return exact[0] if len(exact) == 1 else None
+            if code not in self._by_code and not self._complete:
+                self._by_code[code] = Region.objects.filter(code=code).first()
+            return self._by_code.get(code)
+        path = "/".join(p for p in re.split(r"[/／\\>＞\-—\s]+", key) if p)
+        if path and path not in self._by_path and not self._complete:
+            leaf = path.rsplit("/", 1)[-1]
+            for region in Region.objects.filter(name=leaf):
+                self._remember(region)
+        return self._by_path.get(path)
 
 
 def _choice(value: str, choices, label: str, errors: dict, key: str, default: str) -> str:
@@ -207,7 +244,7 @@ def parse_elder(
 ) -> ElderInput:
     """Parse and check every field; raise one ValidationError listing every problem."""
     errors: dict[str, list[ValidationError]] = {}
-    name = re.sub(r"\s+", "", str(raw.get("name") or ""))
+    name = WHITESPACE.sub("", str(raw.get("name") or ""))
     if not name:
         errors["name"] = [ValidationError("请填写姓名。", code="required")]
     elif len(name) > 50:
@@ -219,7 +256,7 @@ def parse_elder(
     except IdNumberError as exc:
         errors["id_number"] = [ValidationError(exc.message, code=exc.code)]
 
-    gender = _choice(raw.get("gender"), Gender.choices, "性别", errors, "gender", "")
+    gender = _choice(raw.get("gender"), GENDER_CHOICES, "性别", errors, "gender", "")
     birth = None
     try:
         birth = parse_date(str(raw.get("birth_date") or ""))
@@ -277,7 +314,7 @@ def parse_elder(
         errors["longitude"] = [ValidationError("经度和纬度应同时填写。", code="coordinates_pair")]
     living = _choice(
         raw.get("living_situation"),
-        LivingSituation.choices,
+        LIVING_CHOICES,
         "居住情况",
         errors,
         "living_situation",
@@ -285,7 +322,7 @@ def parse_elder(
     )
     marital = _choice(
         raw.get("marital_status"),
-        MaritalStatus.choices,
+        MARITAL_CHOICES,
         "婚姻状况",
         errors,
         "marital_status",
@@ -296,7 +333,7 @@ def parse_elder(
         errors["address"] = [ValidationError("地址过长（最多 200 字）。", code="too_long")]
 
     contacts = []
-    for prefix, kind in (("guardian", ContactKind.GUARDIAN), ("contact", ContactKind.EMERGENCY)):
+    for prefix, kind in CONTACT_SLOTS:
         c_name = str(raw.get(f"{prefix}_name") or "").strip()
         c_phone_text = str(raw.get(f"{prefix}_phone") or "").strip()
         c_relation = str(raw.get(f"{prefix}_relation") or "").strip()
@@ -322,22 +359,25 @@ def parse_elder(
         )
 
     categories = []
-    for category in Category:
-        if category in DERIVED_CATEGORIES:
-            continue
-        flag = parse_flag(str(raw.get(f"cat_{category.value}") or ""))
+    for value, column, label in FLAG_COLUMNS:
+        flag = parse_flag(str(raw.get(column) or ""))
         if flag is None:
-            errors.setdefault(f"cat_{category.value}", []).append(
-                ValidationError(f"{category.label}应填“是”或“否”。", code="invalid_flag")
+            errors.setdefault(column, []).append(
+                ValidationError(f"{label}应填“是”或“否”。", code="invalid_flag")
             )
-        elif flag and category != Category.DISABILITY:
-            categories.append(CategoryInput(category=category))
+        elif flag:
+            categories.append(CategoryInput(category=value))
+    disabled_flag = parse_flag(str(raw.get(f"cat_{DISABILITY}") or ""))
+    if disabled_flag is None:
+        errors.setdefault(f"cat_{DISABILITY}", []).append(
+            ValidationError("残疾应填“是”或“否”。", code="invalid_flag")
+        )
     grade_text = str(raw.get("disability_grade") or "").strip()
     if grade_text:
         grade = _choice(grade_text, DISABILITY_GRADES, "残疾等级", errors, "disability_grade", "")
         if grade:
-            categories.append(CategoryInput(category=Category.DISABILITY, grade=grade))
-    elif parse_flag(str(raw.get(f"cat_{Category.DISABILITY.value}") or "")):
+            categories.append(CategoryInput(category=DISABILITY, grade=grade))
+    elif disabled_flag:
         errors.setdefault("disability_grade", []).append(
             ValidationError("残疾人员请填写残疾等级。", code="required")
         )
