@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 VENDOR := src/yanglao/static/vendor
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run setup install vendor test test-sqlite test-postgres test-browser lint fmt clean
+.PHONY: run setup install vendor test test-sqlite test-postgres test-browser lint fmt clean bench-install
 
 run: setup
 	@$(BIN)/yanglao demo_logins
@@ -68,6 +68,10 @@ test-postgres:
 
 test-browser:
 	DATABASE_URL=sqlite:///var/test.sqlite3 YANGLAO_ENV=test $(BIN)/pytest -q -m browser -p no:xdist
+
+# Benchmarks (bench/*.py) are not part of `make test`; some compare against bench-only libraries.
+bench-install: install
+	$(BIN)/uv sync --locked --group bench
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var/static

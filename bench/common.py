@@ -57,6 +57,8 @@ def setup_django(*, fresh: bool = False) -> str:
     os.environ.setdefault("YANGLAO_VAR_DIR", str(ROOT / "var" / "bench"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yanglao.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    os.environ.setdefault("DEBUG", "0")  # timings as in production: no debug toolbar of queries
     import django
 
     django.setup()

@@ -9,9 +9,10 @@ one county (with its peak memory). Prints p50/p95 per case; target: lists < 200 
 """
 
 import argparse
+import resource
+import subprocess
 import sys
 import time
-import tracemalloc
 from datetime import date
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def load(count: int, seed: int) -> None:
         made += len(rows)
         print(f"  loaded {made}/{count}", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum would leave it: statistics, and the visibility map that lets a count be an
+        # index-only scan.
+        cursor.execute("VACUUM ANALYZE")
 
 
 def timed_get(client, url, params, repeat: int) -> list[float]:
@@ -90,7 +93,11 @@ def main() -> None:
     parser.add_argument("--elders", type=int, default=700_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--reload", action="store_true")
+    parser.add_argument("--export-child", action="store_true")
     args = parser.parse_args()
+    if args.export_child:
+        export_child()
+        return
     setup_django(fresh=args.reload)
     from django.test import Client
 
@@ -116,7 +123,8 @@ def main() -> None:
     cases = [
         ("county list (开鲁县 officer, page 1)", kailu, "/elders/", {}),
         ("city list filtered to 开鲁县", city, "/elders/", {"region": "150523"}),
-        ("deep paging, page 500 (city, by name)", city, "/elders/", {"page": 500}),
+        ("deep paging, page 500 (city)", city, "/elders/", {"page": 500}),
+        ("deep paging, page 500 (city, sorted by name)", city, "/elders/", {"page": 500, "sort": "name"}),
         ("name search 桂兰 (city)", city, "/elders/", {"q": "桂兰"}),
         ("pinyin initials zgl (city)", city, "/elders/", {"q": "zgl"}),
         ("ID search (city)", city, "/elders/", {"q": id_number}),
@@ -128,17 +136,30 @@ def main() -> None:
         samples = timed_get(client, url, params, args.repeat)
         worst = max(worst, p95(samples))
         print(f"{label:42s} {describe(samples)}")
-    tracemalloc.start()
+    print(f"worst list p95: {worst:.0f} ms (target < 200 ms)")
+    # The export in a process of its own, so its peak memory is its own.
+    result = subprocess.run(
+        [sys.executable, __file__, "--export-child"], capture_output=True, text=True, check=True
+    )
+    print(result.stdout.strip().splitlines()[-1].replace("ROWS", str(in_kailu)))
+
+
+def export_child() -> None:
+    setup_django()
+    from django.test import Client
+
+    client = Client()
+    client.force_login(officer("bench-kailu", "150523"))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    response = kailu.get("/elders/export.xlsx")
+    response = client.get("/elders/export.xlsx")
     size = sum(len(chunk) for chunk in response.streaming_content)
     seconds = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
-        f"export of 开鲁县 ({in_kailu} rows): {seconds:.1f} s, {size / 1e6:.1f} MB, Python peak memory {peak / 2**20:.0f} MiB"
+        f"export of 开鲁县 (ROWS rows): {seconds:.1f} s, {size / 1e6:.1f} MB; "
+        f"peak RSS {peak / 1024:.0f} MiB (before the export {before / 1024:.0f} MiB)"
     )
-    print(f"worst list p95: {worst:.0f} ms (target < 200 ms)")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.conftest import KAILU_VILLAGE, make_elder
 from yanglao.core.idnumber import make
 from yanglao.elders.selectors import ElderFilters, elder_list, years_ago
 
-TODAY = date(2026, 11, 27)
+TODAY = timezone.localdate()
 
 
 def names(actor, **filters):
@@ -28,11 +29,14 @@ def people(kailu_officer):
         "wang": make_elder(
             name="王建国",
             gender="M",
-            born=date(1946, 11, 27),
+            born=years_ago(TODAY, 80),  # 80 today
             contact_name="王明",
             contact_phone="13900001111",
         ),
-        "bao": make_elder(name="包巴特尔", gender="M", born=date(1946, 11, 28), ethnicity="蒙古族"),
+        # 80 tomorrow: still 79 today
+        "bao": make_elder(
+            name="包巴特尔", gender="M", born=years_ago(TODAY + timedelta(days=1), 80), ethnicity="蒙古族"
+        ),
         "young": make_elder(name="李秀英", born=date(1965, 1, 1)),
     }
 
@@ -59,7 +63,6 @@ def test_search_by_exact_id_and_phone_including_a_contacts(people, kailu_officer
 
 @pytest.mark.django_db
 def test_age_80_starts_on_the_80th_birthday(people, kailu_officer):
-    # 王建国 turns 80 on 2026-11-27 (today); 包巴特尔 is still 79 until tomorrow.
     assert names(kailu_officer, category="advanced_age") == ["王建国"]
     assert names(kailu_officer, age_band="80-89") == ["王建国"]
     assert "包巴特尔" in names(kailu_officer, age_band="70-79")
@@ -96,3 +99,19 @@ def test_list_query_count_does_not_grow_with_the_page(client_for, kailu_officer)
         response = client.get("/elders/", {"page_size": 50})
     assert response.content.decode().count("/elders/") > 40
     assert len(many) == len(few)
+
+
+def test_name_grams_and_their_query():
+    from yanglao.core.textsearch import gram_query, grams
+
+    assert grams("张桂兰") == "张 桂 兰 张桂 桂兰"
+    assert gram_query("桂兰") == "桂兰" and gram_query("张桂兰") == "张桂 & 桂兰" and gram_query("桂") == "桂"
+
+
+@pytest.mark.django_db
+def test_name_search_finds_substrings_only(kailu_officer):
+    make_elder(name="张桂兰")
+    make_elder(name="桂张兰", born=date(1950, 2, 2))  # the same characters, not the substring
+    assert names(kailu_officer, q="桂兰") == ["张桂兰"]
+    assert names(kailu_officer, q="张桂兰") == ["张桂兰"]
+    assert sorted(names(kailu_officer, q="桂")) == ["张桂兰", "桂张兰"]

@@ -74,7 +74,7 @@ class ElderFilterIn(Schema):
     category: Category | None = None
     living_situation: LivingSituation | None = None
     status: str = Field(Status.ACTIVE, pattern=r"^(active|moved_out|deceased|all)$")
-    sort: str = Field("name", pattern=r"^(name|-name|age|-age|region|-created)$")
+    sort: str = Field("region", pattern=r"^(name|-name|age|-age|region|-created)$")
 
 
 class ContactIn(Schema):

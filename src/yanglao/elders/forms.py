@@ -189,10 +189,10 @@ class ElderFilterForm(forms.Form):
         label="排序",
         required=False,
         choices=[
+            ("region", "居住地、姓名"),
             ("name", "姓名"),
             ("age", "年龄从小到大"),
             ("-age", "年龄从大到小"),
-            ("region", "区划"),
             ("-created", "最近建档"),
         ],
     )

@@ -443,7 +443,7 @@ def _plan_chunk(actor, chunk) -> _Plan:
 
 
 UPDATE_FIELDS = [
-    "name", "name_initials", "name_pinyin", "gender", "birth_date", "id_number_enc", "id_number_index", "id_number_masked",
+    "name", "name_initials", "name_pinyin", "name_grams", "gender", "birth_date", "id_number_enc", "id_number_index", "id_number_masked",
     "ethnicity", "phone_enc", "phone_index", "phone_masked", "phone_alt_enc", "phone_alt_index", "phone_alt_masked",
     "address", "region", "hukou_region", "longitude", "latitude", "living_situation", "marital_status", "updated_at",
 ]  # fmt: skip

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yanglao.core.ethnicity import NATIONALITIES
+from yanglao.core.textsearch import GramsField
 from yanglao.regions.models import Region
 
 
@@ -75,6 +76,8 @@ class Elder(models.Model):
     # Pinyin initials ("zs" for 张三) and full pinyin, for search by initials as officers type them.
     name_initials = models.CharField(max_length=50, blank=True)
     name_pinyin = models.CharField(max_length=200, blank=True)
+    # The name's characters and character pairs, for fast "name contains" on PostgreSQL.
+    name_grams = GramsField(blank=True, default="")
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", db_index=True)
     id_number_enc = models.TextField("身份证号（密文）")
@@ -138,7 +141,13 @@ class Elder(models.Model):
             models.UniqueConstraint(fields=["id_number_index"], name="elders_elder_one_person_one_record")
         ]
         indexes = [
-            models.Index(fields=["region", "status"]),
+            # The list: a status, a region range, in the default order (village, then name). Counting
+            # a county is an index-only scan, and any page of it an ordered walk with no sort.
+            models.Index(fields=["status", "region", "name_pinyin", "id"], name="elders_elder_list"),
+            # Sorted by name across a scope: walk the names, test the region without a row lookup.
+            models.Index(
+                fields=["status", "name_pinyin", "id"], include=["region"], name="elders_elder_by_name"
+            ),
             models.Index(fields=["region", "name", "birth_date"]),
             models.Index(fields=["name_initials"], name="elders_elder_initials"),
             models.Index(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from yanglao.accounts.roles import Cap
 from yanglao.core import audit, pinyin
+from yanglao.core.textsearch import grams
 from yanglao.elders import privacy
 from yanglao.elders.errors import ElderErrorCode as E
 from yanglao.elders.models import (
@@ -111,6 +112,7 @@ def apply_input(elder: Elder, data: ElderInput, *, id_index: str | None = None) 
     elder.name = data.name
     elder.name_initials = pinyin.initials(data.name)[:50]
     elder.name_pinyin = pinyin.full(data.name)[:200]
+    elder.name_grams = grams(data.name)
     elder.gender = data.gender
     elder.birth_date = data.birth_date
     if sealed_id is not None and elder.id_number_index != sealed_id.index:

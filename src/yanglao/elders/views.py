@@ -30,6 +30,8 @@ from yanglao.elders.forms import (
 from yanglao.elders.models import CategoryMembership, Status
 from yanglao.elders.validation import RegionResolver, parse_region
 
+SEARCH_COUNT_CAP = 1000
+
 
 def _filters(form: ElderFilterForm) -> selectors.ElderFilters:
     data = form.cleaned_data if form.is_valid() else {}
@@ -41,7 +43,7 @@ def _filters(form: ElderFilterForm) -> selectors.ElderFilters:
         category=data.get("category", ""),
         living_situation=data.get("living_situation", ""),
         status=data.get("status") or Status.ACTIVE,
-        sort=data.get("sort") or "name",
+        sort=data.get("sort") or "region",
     )
 
 
@@ -49,11 +51,13 @@ def _filters(form: ElderFilterForm) -> selectors.ElderFilters:
 @require_GET
 def elder_list(request):
     form = ElderFilterForm(request.GET or None, actor=request.user)
-    elders = selectors.elder_list(actor=request.user, filters=_filters(form))
+    filters = _filters(form)
+    elders = selectors.elder_list(actor=request.user, filters=filters)
+    page = page_of(request, elders, count_cap=SEARCH_COUNT_CAP if filters.q else None)
     return render(
         request,
         "elders/list.html",
-        {"form": form, "page": page_of(request, elders), "query": request.GET.urlencode()},
+        {"form": form, "page": page, "query": request.GET.urlencode()},
     )
 
 
