@@ -23,7 +23,8 @@ from yanglao.elders.models import (
     LivingSituation,
 )
 from yanglao.elders.services import apply_input
-from yanglao.elders.validation import RegionResolver, parse_elder
+from yanglao.elders.validation import parse_elder
+from yanglao.regions.resolver import RegionResolver
 
 HEADER_TO_KEY = {c.header: c.key for c in COLUMNS}
 

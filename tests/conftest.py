@@ -113,7 +113,8 @@ def make_elder(
 
     from yanglao.core.idnumber import make as make_id
     from yanglao.elders.services import elder_create
-    from yanglao.elders.validation import RegionResolver, parse_elder
+    from yanglao.elders.validation import parse_elder
+    from yanglao.regions.resolver import RegionResolver
 
     born = born or date(1945, 3, 15)
     value = id_number or make_id(region[:6], born, next(_elder_seq), gender)

@@ -14,6 +14,8 @@ from yanglao.accounts.api import audit_router, auth_router, users_router
 from yanglao.accounts.api_auth import BearerToken, SessionAuth
 from yanglao.core.api import ApiError
 from yanglao.elders.api import router as elders_router
+from yanglao.facilities.api import operators_router
+from yanglao.facilities.api import router as facilities_router
 from yanglao.regions.api import router as regions_router
 
 log = logging.getLogger(__name__)
@@ -112,3 +114,5 @@ api.add_router("/users", users_router)
 api.add_router("/audit", audit_router)
 api.add_router("/regions", regions_router)
 api.add_router("/elders", elders_router)
+api.add_router("/facilities", facilities_router)
+api.add_router("/operators", operators_router)

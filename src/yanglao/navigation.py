@@ -10,6 +10,15 @@ from yanglao.accounts.roles import Cap
 SECTIONS = [
     ("概览", [("首页", "reports:home", Cap.DASHBOARD_VIEW, "reports:home")]),
     (
+        "服务网络",
+        [
+            ("养老服务设施", "facilities:list", Cap.FACILITIES_VIEW, "facilities:"),
+            ("设施地图", "facilities:map", Cap.FACILITIES_VIEW, "facilities:map"),
+            ("运营主体", "facilities:operators", Cap.FACILITIES_VIEW, "facilities:operator"),
+            ("联合体", "facilities:consortia", Cap.FACILITIES_VIEW, "facilities:consorti"),
+        ],
+    ),
+    (
         "老年人",
         [
             ("老年人档案", "elders:list", Cap.ELDERS_VIEW, "elders:"),

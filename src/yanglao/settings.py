@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "yanglao.core",
     "yanglao.regions",
     "yanglao.accounts",
+    "yanglao.facilities",
     "yanglao.elders",
     "yanglao.reports",
     "yanglao.demo",
@@ -182,6 +183,8 @@ MEDIA_URL = "media/"
 SERVESTATIC_USE_FINDERS = not PRODUCTION
 
 NINJA_PAGINATION_PER_PAGE = 20
+# Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite simply uses their key columns.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -10,7 +10,8 @@ from yanglao.core import crypto
 from yanglao.core.idnumber import make
 from yanglao.core.models import Task
 from yanglao.core.tasks import run_pending
-from yanglao.elders.imports import COLUMNS, FILE_CONTEXT, template_bytes
+from yanglao.core.uploads import CONTEXT as FILE_CONTEXT
+from yanglao.elders.imports import COLUMNS, template_bytes
 from yanglao.elders.models import Category, DuplicateFlag, Elder, ElderEvent
 
 HEADERS = [c.header + ("*" if c.required else "") for c in COLUMNS]

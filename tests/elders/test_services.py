@@ -10,8 +10,9 @@ from yanglao.core.idnumber import make
 from yanglao.core.models import AuditEntry
 from yanglao.elders import selectors, services
 from yanglao.elders.models import Category, CategoryMembership, DuplicateFlag, Elder, ElderEvent, Status
-from yanglao.elders.validation import RegionResolver, parse_elder
+from yanglao.elders.validation import parse_elder
 from yanglao.regions.models import Region
+from yanglao.regions.resolver import RegionResolver
 
 HORQIN_VILLAGE = HORQIN_TOWN + "001"
 

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from tests.conftest import KAILU_VILLAGE
 from yanglao.core.idnumber import make
-from yanglao.elders.validation import RegionResolver, parse_elder
+from yanglao.elders.validation import parse_elder
+from yanglao.regions.resolver import RegionResolver
 from yanglao.regions.scope import Scope
 
 GOOD_ID = make("150523", date(1945, 3, 15), 122, "F")

@@ -13,7 +13,7 @@ class AccountBackend(ModelBackend):
         return not (user.is_demo and not settings.YANGLAO_ALLOW_DEMO_LOGINS)
 
     def get_user(self, user_id):
-        user = User.objects.select_related("region").filter(pk=user_id).first()
+        user = User.objects.select_related("region", "facility__region").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 
     # Roles, not Django permissions, decide what a user may do.

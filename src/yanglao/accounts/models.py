@@ -28,6 +28,10 @@ class User(AbstractBaseUser):
     display_name = models.CharField("姓名", max_length=64)
     role = models.CharField("角色", max_length=16, choices=Role.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="所属区划")
+    # A facility operator works for one facility: that facility is its whole scope.
+    facility = models.ForeignKey(
+        "facilities.Facility", null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name="所属机构"
+    )
     is_active = models.BooleanField("启用", default=True)
     is_demo = models.BooleanField("演示账号", default=False)
     must_change_password = models.BooleanField("须修改初始密码", default=True)
@@ -57,6 +61,10 @@ class User(AbstractBaseUser):
     def scope(self) -> Scope:
         if not self.is_active:
             return Scope.nothing()
+        if self.role == Role.OPERATOR:
+            if self.facility_id is None:
+                return Scope.nothing()
+            return Scope(prefix=self.facility.region.prefix, facility_id=self.facility_id)
         return Scope(prefix=self.region.prefix)
 
     @property

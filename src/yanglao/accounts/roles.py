@@ -28,20 +28,29 @@ class Cap(models.TextChoices):
     ELDERS_REVEAL = "elders.reveal", "查看完整身份证号和电话（每次留痕）"
     ELDERS_IMPORT = "elders.import", "批量导入老年人档案"
     ELDERS_EXPORT = "elders.export", "导出老年人名单"
+    FACILITIES_VIEW = "facilities.view", "查看养老服务设施、地图和达标情况"
+    FACILITIES_EDIT = "facilities.edit", "新建、修改设施，变更状态，维护运营主体和联合体（运营人员仅限本机构的信息和照片）"
+    FACILITIES_IMPORT = "facilities.import", "批量导入设施"
+    FACILITIES_EXPORT = "facilities.export", "导出设施名单"
 
 
 _EVERYONE = {Cap.DASHBOARD_VIEW, Cap.REGIONS_VIEW, Cap.TOKENS_OWN}
 
 _ELDERS_ALL = {Cap.ELDERS_VIEW, Cap.ELDERS_EDIT, Cap.ELDERS_REVEAL, Cap.ELDERS_IMPORT, Cap.ELDERS_EXPORT}
+_FACILITIES_ALL = {Cap.FACILITIES_VIEW, Cap.FACILITIES_EDIT, Cap.FACILITIES_IMPORT, Cap.FACILITIES_EXPORT}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OFFICER: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE} | _ELDERS_ALL),
-    Role.OPERATOR: frozenset(_EVERYONE),
+    Role.OFFICER: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE} | _ELDERS_ALL | _FACILITIES_ALL),
+    # An operator's scope is its own facility: it keeps that facility's record and photos up to date.
+    Role.OPERATOR: frozenset(_EVERYONE | {Cap.FACILITIES_VIEW, Cap.FACILITIES_EDIT}),
     Role.CAREGIVER: frozenset(_EVERYONE),
     # The desk calls elders and their families: it sees the registry and may reveal phone numbers.
-    Role.DESK: frozenset(_EVERYONE | {Cap.ELDERS_VIEW, Cap.ELDERS_REVEAL}),
-    Role.AUDITOR: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.AUDIT_VIEW, Cap.ELDERS_VIEW, Cap.ELDERS_EXPORT}),
-    Role.ADMIN: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW} | _ELDERS_ALL),
+    Role.DESK: frozenset(_EVERYONE | {Cap.ELDERS_VIEW, Cap.ELDERS_REVEAL, Cap.FACILITIES_VIEW}),
+    Role.AUDITOR: frozenset(
+        _EVERYONE
+        | {Cap.USERS_VIEW, Cap.AUDIT_VIEW, Cap.ELDERS_VIEW, Cap.ELDERS_EXPORT, Cap.FACILITIES_VIEW, Cap.FACILITIES_EXPORT}
+    ),
+    Role.ADMIN: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW} | _ELDERS_ALL | _FACILITIES_ALL),
 }
 
 # Whom a role may create or disable (always inside its own scope, never wider than it).

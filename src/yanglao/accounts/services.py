@@ -141,6 +141,18 @@ def _check_authority(*, actor: User, role: str, region: Region) -> None:
         raise ValidationError(errors)
 
 
+def _resolve_facility(actor, facility_id):
+    """The facility an operator account belongs to: required, and inside the actor's scope."""
+    from yanglao.facilities.models import Facility
+
+    if not facility_id:
+        return None, ValidationError("机构运营人员须指定所属机构（设施编号）。", code="facility_required")
+    facility = Facility.objects.select_related("region").filter(pk=facility_id).first()
+    if facility is None or (actor is not None and not actor.scope.contains(facility.region_id)):
+        return None, ValidationError("设施不存在或不在您的管辖范围内。", code="facility_unknown")
+    return facility, None
+
+
 def may_manage(*, actor: User, user: User) -> bool:
     return (
         actor.can("users.manage")
@@ -175,6 +187,7 @@ def user_create(
     region_code: str,
     password: str | None = None,
     is_demo: bool = False,
+    facility_id: int | None = None,
 ) -> tuple[User, str]:
     """Create an account inside the actor's scope. Returns the user and its initial password.
 
@@ -200,6 +213,13 @@ def user_create(
             raise ValidationError({"role": ValidationError("角色无效。", code=E.ROLE_NOT_ASSIGNABLE)})
     except ValidationError as exc:
         errors.update(exc.error_dict)
+    facility = None
+    if role == Role.OPERATOR:
+        facility, facility_error = _resolve_facility(actor, facility_id)
+        if facility_error:
+            errors["facility"] = facility_error
+        elif facility is not None and "region" not in errors and not facility.region_id.startswith(region.prefix):
+            errors["facility"] = ValidationError("所属机构不在所选区划内。", code="facility_region")
     if errors:
         raise ValidationError(errors)
 
@@ -212,6 +232,7 @@ def user_create(
         created_by=actor,
         is_demo=is_demo,
         must_change_password=not is_demo,
+        facility=facility,
     )
     try:
         password_validation.validate_password(initial, user)
@@ -355,7 +376,7 @@ def token_authenticate(raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user__region")
+        ApiToken.objects.select_related("user__region", "user__facility__region")
         .filter(key_hash=hash_token(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )

@@ -13,7 +13,9 @@ from django.db import transaction
 from yanglao.accounts.models import User
 from yanglao.accounts.roles import Role
 from yanglao.accounts.services import user_create
+from yanglao.facilities.models import Facility, FacilityType
 from yanglao.demo.elders import seed_elders
+from yanglao.demo.facilities import seed_facilities
 
 DEMO_PASSWORD = "yanglao-demo-2026"
 
@@ -34,6 +36,7 @@ DEMO_LOGINS = [
     DemoLogin("kailu", "开鲁县民政局", Role.OFFICER, "150523", "旗县民政干部，开鲁县"),
     DemoLogin("kailu-zhen", "开鲁镇民政办", Role.OFFICER, "150523100", "苏木乡镇民政干部，开鲁县开鲁镇"),
     DemoLogin("auditor", "审计员", Role.AUDITOR, "150500", "审计员（只读，查看审计日志），通辽市"),
+    DemoLogin("kailu-yuan", "开鲁县养老服务中心", Role.OPERATOR, "150523", "机构运营人员，开鲁县养老服务中心"),
 ]
 
 
@@ -46,6 +49,7 @@ class SeedResult:
     created: list[str]
     existing: list[str]
     elders: int = 0
+    facilities: int = 0
 
 
 @transaction.atomic
@@ -56,7 +60,13 @@ def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
     for login in DEMO_LOGINS:
         if User.objects.filter(username__iexact=login.username).exists():
             existing.append(login.username)
+    facilities = seed_facilities(seed=seed)
+    for login in DEMO_LOGINS:
+        if login.username in existing:
             continue
+        facility = None
+        if login.role == Role.OPERATOR:
+            facility = Facility.objects.filter(type=FacilityType.COUNTY_CENTRE, region__code__startswith=login.region).first()
         user_create(
             actor=None,
             username=login.username,
@@ -65,10 +75,11 @@ def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
             region_code=login.region,
             password=DEMO_PASSWORD,
             is_demo=True,
+            facility_id=facility.pk if facility else None,
         )
         created.append(login.username)
     made = seed_elders(count=elders, seed=seed) if elders else 0
-    return SeedResult(created=created, existing=existing, elders=made)
+    return SeedResult(created=created, existing=existing, elders=made, facilities=facilities)
 
 
 def demo_login_table() -> str:

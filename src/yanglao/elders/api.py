@@ -10,7 +10,8 @@ from yanglao.core.api import ApiError, Page, PageParams, errors, paginate
 from yanglao.elders import selectors, services
 from yanglao.elders.forms import elder_raw
 from yanglao.elders.models import Category, Gender, LivingSituation, MaritalStatus, Status
-from yanglao.elders.validation import RegionResolver, parse_elder
+from yanglao.elders.validation import parse_elder
+from yanglao.regions.resolver import RegionResolver
 
 router = Router(tags=["老年人档案"])
 

@@ -16,7 +16,8 @@ from yanglao.elders.models import (
     Status,
 )
 from yanglao.elders.selectors import AGE_BANDS
-from yanglao.elders.validation import RegionResolver, parse_elder
+from yanglao.elders.validation import parse_elder
+from yanglao.regions.resolver import RegionResolver
 from yanglao.regions.widgets import RegionPickerWidget
 
 MANUAL_CATEGORIES = [c for c in Category if c not in DERIVED_CATEGORIES]

@@ -7,23 +7,21 @@ in batches: new people created, known ones (matched by ID) updated, none duplica
 same file twice changes nothing the second time.
 """
 
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from yanglao.core import audit, crypto
+from yanglao.core import audit, uploads
 from yanglao.core.bulk import assign_ids, bulk_insert, clone, copy_rows
 from yanglao.core.ethnicity import NATIONALITIES
 from yanglao.core.masking import mask_id_number, mask_phone
 from yanglao.core.models import AuditEntry, Task
-from yanglao.core.sheets import Column, SheetError, build_template, read_sheet, write_error_report
+from yanglao.core.sheets import Column, SheetError, build_template, read_sheet
 from yanglao.core.tasks import TaskFailed, task_progress
 from yanglao.elders import privacy
 from yanglao.elders.models import (
@@ -39,9 +37,9 @@ from yanglao.elders.models import (
     MaritalStatus,
 )
 from yanglao.elders.services import FIELD_LABELS, PERSONAL, _snapshot, apply_input
-from yanglao.elders.validation import ElderInput, RegionResolver, parse_elder
+from yanglao.elders.validation import ElderInput, parse_elder
+from yanglao.regions.resolver import RegionResolver
 
-FILE_CONTEXT = "elders.import-file"
 BATCH = 5000
 YES_NO = ("是", "否")
 
@@ -133,13 +131,8 @@ def template_bytes() -> bytes:
     return build_template(title="老年人档案", columns=COLUMNS, instructions=INSTRUCTIONS, examples=[EXAMPLE])
 
 
-def seal_upload(content: bytes, name: str) -> ContentFile:
-    return ContentFile(crypto.encrypt_bytes(content, context=FILE_CONTEXT), name=Path(name).name + ".sealed")
 
 
-def read_sealed(field_file) -> bytes:
-    with field_file.open("rb") as fh:
-        return crypto.decrypt_bytes(fh.read(), context=FILE_CONTEXT)
 
 
 @dataclass
@@ -175,9 +168,7 @@ def run_import(task: Task) -> dict:
     if actor is None or not actor.is_active or not actor.can("elders.import"):
         raise TaskFailed("导入人没有导入权限或账号已停用。")
     valid_only = task.params.get("mode") == "valid_only"
-    with tempfile.NamedTemporaryFile(suffix=Path(task.params.get("filename", "x.xlsx")).suffix) as tmp:
-        tmp.write(read_sealed(task.input_file))
-        tmp.flush()
+    with uploads.unsealed_copy(task) as tmp:
         try:
             sheet = read_sheet(Path(tmp.name), COLUMNS)
         except SheetError as exc:
@@ -186,20 +177,10 @@ def run_import(task: Task) -> dict:
     if outcome.problem_count and not valid_only:
         valid = []
     _write(task, actor, valid, outcome)
-    report = ""
     if outcome.failed:
-        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        try:
-            write_error_report(path, COLUMNS, outcome.failed)
-            sealed = crypto.encrypt_bytes(path.read_bytes(), context=FILE_CONTEXT)
-        finally:
-            path.unlink(missing_ok=True)
-        task.output_file.save(f"elders-import-{task.pk}-errors.xlsx.sealed", ContentFile(sealed), save=False)
-        Task.objects.filter(pk=task.pk).update(output_file=task.output_file.name)
-        report = task.output_file.name
+        uploads.save_error_report(task, COLUMNS, outcome.failed, f"elders-import-{task.pk}-errors")
     # The upload held personal data in the clear inside its seal; it is not needed any more.
-    task.input_file.delete(save=False)
-    Task.objects.filter(pk=task.pk).update(input_file="")
+    uploads.discard_upload(task)
     audit.record(
         actor=actor,
         action=audit.Action.IMPORT,
@@ -216,7 +197,7 @@ def run_import(task: Task) -> dict:
         "problems": outcome.problems,
         "mode": "valid_only" if valid_only else "all_or_nothing",
         "written": bool(outcome.created or outcome.updated),
-        "error_report": bool(report),
+        "error_report": bool(outcome.failed),
     }
 
 

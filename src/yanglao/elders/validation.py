@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from yanglao.core.ethnicity import BY_CODE, ethnicity_code
 from yanglao.core.idnumber import IdNumber, IdNumberError
 from yanglao.core.idnumber import parse as parse_id
+from yanglao.core.parsing import parse_date, parse_flag
 from yanglao.core.phones import PhoneError, parse_phone
 from yanglao.elders.models import (
     DERIVED_CATEGORIES,
@@ -24,8 +25,8 @@ from yanglao.elders.models import (
     LivingSituation,
     MaritalStatus,
 )
-from yanglao.regions.codes import RegionCodeError, canonical
 from yanglao.regions.models import Region
+from yanglao.regions.resolver import RegionResolver
 from yanglao.regions.scope import Scope
 
 # Computed once: Django's enum .choices builds a new list on every access, and an import asks
@@ -40,9 +41,7 @@ FLAG_COLUMNS = tuple(
 )
 DISABILITY = Category.DISABILITY.value
 CONTACT_SLOTS = (("guardian", ContactKind.GUARDIAN.value), ("contact", ContactKind.EMERGENCY.value))
-TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√", "✓"}
 WHITESPACE = re.compile(r"\s+")
-FALSE_WORDS = {"", "否", "无", "n", "no", "false", "0"}
 
 
 @dataclass
@@ -81,61 +80,6 @@ class ElderInput:
     id_index: str = ""  # the blind index, once someone has computed it
 
 
-class RegionResolver:
-    """Finds a region by code (6/9/12 digits) or by its name path (``通辽市/开鲁县/开鲁镇/新华社区``,
-    the province optional). One record looks up what it needs; an import (``preload=True``)
-    reads the whole table (16,000 rows) once, because thousands of lookups cost more than one read."""
-
-    AMBIGUOUS = object()
-
-    def __init__(self, *, preload: bool = False):
-        self._by_code: dict[str, Region | None] = {}
-        self._by_path: dict[str, object] = {}
-        self._complete = False
-        if preload:
-            self._load_all()
-
-    def _load_all(self) -> None:
-        for region in Region.objects.all():
-            self._remember(region)
-        self._complete = True
-
-    def _remember(self, region: Region) -> None:
-        self._by_code[region.code] = region
-        parts = region.full_name.split("/")
-        # Every tail of the path names the region too: 开鲁镇/新华社区, 开鲁县/开鲁镇/新华社区…
-        for start in range(len(parts)):
-            key = "/".join(parts[start:])
-            known = self._by_path.get(key)
-            if known is None:
-                self._by_path[key] = region
-            elif known is not self.AMBIGUOUS and known.code != region.code:
-                self._by_path[key] = self.AMBIGUOUS
-
-    def resolve(self, text: str) -> Region | None:
-        found = self._find(text.strip())
-        return None if found is self.AMBIGUOUS else found
-
-    def is_ambiguous(self, text: str) -> bool:
-        return self._find(text.strip()) is self.AMBIGUOUS
-
-    def _find(self, key: str):
-        if re.fullmatch(r"\d{6,12}", key):
-            try:
-                code = canonical(key)
-            except RegionCodeError:
-                return None
-            if code not in self._by_code and not self._complete:
-                self._by_code[code] = Region.objects.filter(code=code).first()
-            return self._by_code.get(code)
-        path = "/".join(p for p in re.split(r"[/／\\>＞\-—\s]+", key) if p)
-        if path and path not in self._by_path and not self._complete:
-            leaf = path.rsplit("/", 1)[-1]
-            for region in Region.objects.filter(name=leaf):
-                self._remember(region)
-        return self._by_path.get(path)
-
-
 def _choice(value: str, choices, label: str, errors: dict, key: str, default: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -149,28 +93,6 @@ def _choice(value: str, choices, label: str, errors: dict, key: str, default: st
         )
     )
     return default
-
-
-def parse_flag(value: str) -> bool | None:
-    text = (value or "").strip().lower()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    return None
-
-
-def parse_date(value: str) -> date | None:
-    """2026-01-31, 2026/1/31, 2026.1.31, 20260131, 2026年1月31日."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    match = re.fullmatch(
-        r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s+00:00(?::00)?)?", text
-    ) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
-    if not match:
-        raise ValueError(text)
-    return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
 def _coordinate(value: str, low: float, high: float, key: str, label: str, errors: dict) -> Decimal | None:

@@ -1,20 +1,19 @@
-import tempfile
 from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yanglao.accounts.decorators import capability_required
 from yanglao.accounts.forms import apply_service_errors
 from yanglao.accounts.roles import Cap
-from yanglao.core import crypto, sheets
-from yanglao.core.models import Task
+from yanglao.core import sheets, uploads
 from yanglao.core.paging import page_of
 from yanglao.core.selectors import task_get
 from yanglao.core.tasks import enqueue
+from yanglao.core.views import import_page, import_status_page
 from yanglao.elders import exports, imports, selectors, services
 from yanglao.elders.forms import (
     CategoryEndForm,
@@ -28,7 +27,8 @@ from yanglao.elders.forms import (
     elder_raw,
 )
 from yanglao.elders.models import CategoryMembership, Status
-from yanglao.elders.validation import RegionResolver, parse_region
+from yanglao.elders.validation import parse_region
+from yanglao.regions.resolver import RegionResolver
 
 SEARCH_COUNT_CAP = 1000
 
@@ -267,11 +267,14 @@ def import_start(request):
             actor=request.user,
             params={"mode": form.cleaned_data["mode"], "filename": upload.name[-100:]},
             region_code=request.user.region_id,
-            input_file=imports.seal_upload(upload.read(), upload.name),
+            input_file=uploads.seal_upload(upload.read(), upload.name),
         )
         return redirect("elders:import_status", pk=task.pk)
-    recent = Task.objects.filter(kind="elders.import", created_by=request.user).order_by("-created_at")[:10]
-    return render(request, "elders/import.html", {"form": form, "recent": recent})
+    return import_page(
+        request, form=form, kind="elders.import", title="批量导入老年人档案",
+        intro="身份证号用于识别同一人：再次导入同一个人会更新其档案，不会重复建档。",
+        back="elders:list", template="elders:import_template", status="elders:import_status",
+    )
 
 
 @capability_required(Cap.ELDERS_IMPORT)
@@ -280,7 +283,7 @@ def import_status(request, pk):
     task = task_get(actor=request.user, pk=pk)
     if task.kind != "elders.import":
         raise Http404("任务不存在")
-    return render(request, "elders/import_status.html", {"task": task, "result": task.result})
+    return import_status_page(request, task=task, title="导入老年人档案", back="elders:import", errors="elders:import_errors")
 
 
 @capability_required(Cap.ELDERS_IMPORT)
@@ -289,12 +292,7 @@ def import_errors(request, pk):
     task = task_get(actor=request.user, pk=pk)
     if task.kind != "elders.import" or not task.output_file:
         raise Http404("没有错误文件")
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    handle.write(crypto.decrypt_bytes(task.output_file.read(), context=imports.FILE_CONTEXT))
-    handle.seek(0)
-    response = FileResponse(handle, content_type=sheets.XLSX_MIME)
-    response["Content-Disposition"] = sheets.content_disposition(f"未导入的行-{task.pk}.xlsx")
-    return response
+    return uploads.error_report_response(task, f"未导入的行-{task.pk}.xlsx")
 
 
 # --- duplicates and moves -----------------------------------------------------------------------
