@@ -27,7 +27,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         regions_load(path=bundled_regions_path(), seats_path=bundled_seats_path())
 
 
-def make_user(username, role, region, *, must_change=False, is_demo=False, password=PASSWORD):
+def make_user(username, role, region, *, must_change=False, is_demo=False, password=PASSWORD, facility=None):
     from yanglao.accounts.models import User
     from yanglao.regions.codes import canonical
 
@@ -38,10 +38,11 @@ def make_user(username, role, region, *, must_change=False, is_demo=False, passw
         region_id=canonical(region),
         must_change_password=must_change,
         is_demo=is_demo,
+        facility=facility,
     )
     user.set_password(password)
     user.save()
-    return User.objects.select_related("region").get(pk=user.pk)
+    return User.objects.select_related("region", "facility__region").get(pk=user.pk)
 
 
 @pytest.fixture
@@ -122,3 +123,21 @@ def make_elder(
         {"name": name, "id_number": value, "region": region, **raw}, resolver=RegionResolver(), scope=None
     )
     return elder_create(actor=actor, data=data)
+
+
+def make_facility(region=KAILU_TOWN, *, name="测试设施", type="station", actor=None, **raw):
+    """A facility created through the real validation and service path."""
+    from yanglao.facilities.services import facility_create
+    from yanglao.facilities.validation import parse_facility
+    from yanglao.regions.resolver import RegionResolver
+
+    data = parse_facility(
+        {"name": name, "type": type, "region": region, **raw}, resolver=RegionResolver(), scope=None
+    )
+    return facility_create(actor=actor, data=data)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded photos and task files go to a temporary folder, not the project's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -13,6 +13,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import make_user
+from tests.facilities.leak_cases import add_facilities
+from tests.facilities.leak_cases import cases as facility_cases
 from yanglao.accounts.services import token_create
 from yanglao.core import audit
 
@@ -42,6 +44,12 @@ class World:
     my_flag: object = None
     their_flag: object = None
     their_task: object = None
+    my_facility: object = None
+    their_facility: object = None
+    their_photo: object = None
+    my_consortium: object = None
+    their_consortium: object = None
+    their_facility_task: object = None
 
 
 @pytest.fixture
@@ -63,6 +71,7 @@ def world(db):
     horqin = make_user("hq-officer", "officer", "150502")
     world = World(kailu, kailu_auditor, mine, theirs, my_token, their_token, horqin=horqin)
     _add_elders(world)
+    add_facilities(world)
     return world
 
 
@@ -547,6 +556,7 @@ ELDER_CASES = {
 }
 
 CASES.update(ELDER_CASES)
+CASES.update(facility_cases(assert_list, api))
 
 
 def test_every_route_has_a_scope_case_or_a_reason():

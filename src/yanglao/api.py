@@ -17,6 +17,7 @@ from yanglao.elders.api import router as elders_router
 from yanglao.facilities.api import operators_router
 from yanglao.facilities.api import router as facilities_router
 from yanglao.regions.api import router as regions_router
+from yanglao.reports.api import regions_router as network_router
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ api.add_router("/auth", auth_router)
 api.add_router("/users", users_router)
 api.add_router("/audit", audit_router)
 api.add_router("/regions", regions_router)
+api.add_router("/regions", network_router)
 api.add_router("/elders", elders_router)
 api.add_router("/facilities", facilities_router)
 api.add_router("/operators", operators_router)

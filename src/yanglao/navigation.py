@@ -14,6 +14,7 @@ SECTIONS = [
         [
             ("养老服务设施", "facilities:list", Cap.FACILITIES_VIEW, "facilities:"),
             ("设施地图", "facilities:map", Cap.FACILITIES_VIEW, "facilities:map"),
+            ("区域网络达标", "reports:network", Cap.FACILITIES_VIEW, "reports:network"),
             ("运营主体", "facilities:operators", Cap.FACILITIES_VIEW, "facilities:operator"),
             ("联合体", "facilities:consortia", Cap.FACILITIES_VIEW, "facilities:consorti"),
         ],

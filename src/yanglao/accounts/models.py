@@ -30,7 +30,12 @@ class User(AbstractBaseUser):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="所属区划")
     # A facility operator works for one facility: that facility is its whole scope.
     facility = models.ForeignKey(
-        "facilities.Facility", null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name="所属机构"
+        "facilities.Facility",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name="所属机构",
     )
     is_active = models.BooleanField("启用", default=True)
     is_demo = models.BooleanField("演示账号", default=False)

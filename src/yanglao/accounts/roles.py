@@ -29,7 +29,10 @@ class Cap(models.TextChoices):
     ELDERS_IMPORT = "elders.import", "批量导入老年人档案"
     ELDERS_EXPORT = "elders.export", "导出老年人名单"
     FACILITIES_VIEW = "facilities.view", "查看养老服务设施、地图和达标情况"
-    FACILITIES_EDIT = "facilities.edit", "新建、修改设施，变更状态，维护运营主体和联合体（运营人员仅限本机构的信息和照片）"
+    FACILITIES_EDIT = (
+        "facilities.edit",
+        "新建、修改设施，变更状态，维护运营主体和联合体（运营人员仅限本机构的信息和照片）",
+    )
     FACILITIES_IMPORT = "facilities.import", "批量导入设施"
     FACILITIES_EXPORT = "facilities.export", "导出设施名单"
 
@@ -48,9 +51,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DESK: frozenset(_EVERYONE | {Cap.ELDERS_VIEW, Cap.ELDERS_REVEAL, Cap.FACILITIES_VIEW}),
     Role.AUDITOR: frozenset(
         _EVERYONE
-        | {Cap.USERS_VIEW, Cap.AUDIT_VIEW, Cap.ELDERS_VIEW, Cap.ELDERS_EXPORT, Cap.FACILITIES_VIEW, Cap.FACILITIES_EXPORT}
+        | {
+            Cap.USERS_VIEW,
+            Cap.AUDIT_VIEW,
+            Cap.ELDERS_VIEW,
+            Cap.ELDERS_EXPORT,
+            Cap.FACILITIES_VIEW,
+            Cap.FACILITIES_EXPORT,
+        }
     ),
-    Role.ADMIN: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW} | _ELDERS_ALL | _FACILITIES_ALL),
+    Role.ADMIN: frozenset(
+        _EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW} | _ELDERS_ALL | _FACILITIES_ALL
+    ),
 }
 
 # Whom a role may create or disable (always inside its own scope, never wider than it).

@@ -218,7 +218,11 @@ def user_create(
         facility, facility_error = _resolve_facility(actor, facility_id)
         if facility_error:
             errors["facility"] = facility_error
-        elif facility is not None and "region" not in errors and not facility.region_id.startswith(region.prefix):
+        elif (
+            facility is not None
+            and "region" not in errors
+            and not facility.region_id.startswith(region.prefix)
+        ):
             errors["facility"] = ValidationError("所属机构不在所选区划内。", code="facility_region")
     if errors:
         raise ValidationError(errors)

@@ -83,9 +83,17 @@ class _Builder:
     def contract(self, operator: Operator) -> dict:
         start = self.today - timedelta(days=self.rng.randrange(200, 1500))
         # about one contract in eight has run out (the check fails on purpose)
-        end = self.today - timedelta(days=self.rng.randrange(10, 200)) if self.rng.random() < 0.12 else start + timedelta(days=365 * 3)
-        return {"operator": operator, "operating_mode": OperatingMode.PUBLIC_PRIVATE, "contract_start": start,
-                "contract_end": max(end, start)}
+        end = (
+            self.today - timedelta(days=self.rng.randrange(10, 200))
+            if self.rng.random() < 0.12
+            else start + timedelta(days=365 * 3)
+        )
+        return {
+            "operator": operator,
+            "operating_mode": OperatingMode.PUBLIC_PRIVATE,
+            "contract_start": start,
+            "contract_end": max(end, start),
+        }
 
 
 def _operators(rng: random.Random) -> dict[str, list[Operator]]:
@@ -116,13 +124,19 @@ def seed_facilities(*, seed: int) -> int:
         except (geo.NoOutline, geo.OutlineDataMissing):
             continue
     operators = _operators(rng)
-    regions = list(Region.objects.filter(code__startswith="1505", level__in=["township", "village"]).select_related("parent"))
+    regions = list(
+        Region.objects.filter(code__startswith="1505", level__in=["township", "village"]).select_related(
+            "parent"
+        )
+    )
     townships = [r for r in regions if r.level == "township"]
     villages = [r for r in regions if r.level == "village"]
     centres: dict[str, Facility] = {}
     for county in COUNTIES:
         county_region = Region.objects.get(code=county.ljust(12, "0"))
-        seat = next((t for t in townships if t.code.startswith(county) and ("镇" in t.name or "街道" in t.name)), None)
+        seat = next(
+            (t for t in townships if t.code.startswith(county) and ("镇" in t.name or "街道" in t.name)), None
+        )
         seat = seat or next(t for t in townships if t.code.startswith(county))
         beds = rng.randrange(120, 320)
         nursing_share = rng.choice([0.85, 0.9, 0.82, 0.7])  # one in four below the 80% line
@@ -136,22 +150,53 @@ def seed_facilities(*, seed: int) -> int:
         if rng.random() > 0.85:
             continue
         street = township.name.endswith("街道")
-        status = rng.choices([FacilityStatus.OPERATING, FacilityStatus.CONSTRUCTION, FacilityStatus.PLANNED], [0.85, 0.08, 0.07])[0]
+        status = rng.choices(
+            [FacilityStatus.OPERATING, FacilityStatus.CONSTRUCTION, FacilityStatus.PLANNED],
+            [0.85, 0.08, 0.07],
+        )[0]
         area = rng.randrange(850, 1800) if street else rng.randrange(300, 1000)
-        extra = b.contract(rng.choice(operators[county])) if rng.random() < 0.35 else {"operating_mode": OperatingMode.PUBLIC}
+        extra = (
+            b.contract(rng.choice(operators[county]))
+            if rng.random() < 0.35
+            else {"operating_mode": OperatingMode.PUBLIC}
+        )
         kind = "街道综合养老服务中心" if street else "区域养老服务中心"
-        township_centres.append(b.add(township, FacilityType.TOWNSHIP_CENTRE, f"{township.name}{kind}", floor_area=Decimal(area),
-                                      beds_total=rng.randrange(10, 60), beds_nursing=rng.randrange(4, 10), status=status, **extra))
+        township_centres.append(
+            b.add(
+                township,
+                FacilityType.TOWNSHIP_CENTRE,
+                f"{township.name}{kind}",
+                floor_area=Decimal(area),
+                beds_total=rng.randrange(10, 60),
+                beds_nursing=rng.randrange(4, 10),
+                status=status,
+                **extra,
+            )
+        )
     for village in villages:
         county = village.code[:6]
         roll = rng.random()
         if _is_community(village):
             if roll < 0.7:
                 households = rng.randrange(600, 3200)
-                area = rng.choice([rng.randrange(360, 700), rng.randrange(250, 350)] if rng.random() < 0.2 else [rng.randrange(360, 800)])
-                extra = b.contract(rng.choice(operators[county])) if rng.random() < 0.4 else {"operating_mode": OperatingMode.PUBLIC}
-                b.add(village, FacilityType.STATION, f"{village.name.removesuffix('居委会')}养老服务站", floor_area=Decimal(area),
-                      households_served=households, **extra)
+                area = rng.choice(
+                    [rng.randrange(360, 700), rng.randrange(250, 350)]
+                    if rng.random() < 0.2
+                    else [rng.randrange(360, 800)]
+                )
+                extra = (
+                    b.contract(rng.choice(operators[county]))
+                    if rng.random() < 0.4
+                    else {"operating_mode": OperatingMode.PUBLIC}
+                )
+                b.add(
+                    village,
+                    FacilityType.STATION,
+                    f"{village.name.removesuffix('居委会')}养老服务站",
+                    floor_area=Decimal(area),
+                    households_served=households,
+                    **extra,
+                )
             if roll > 0.93:
                 residents_65 = rng.randrange(400, 2500)
                 b.add(village, FacilityType.CANTEEN, f"{village.name.removesuffix('居委会')}老年食堂", residents_65_served=residents_65,
@@ -159,16 +204,32 @@ def seed_facilities(*, seed: int) -> int:
                       operator=rng.choice(operators[county]))  # fmt: skip
         else:
             if roll < 0.28:
-                b.add(village, FacilityType.STATION, f"{village.name.removesuffix('村委会')}养老服务站",
-                      floor_area=Decimal(rng.choice([rng.randrange(200, 400)] * 5 + [rng.randrange(120, 200)])))
+                b.add(
+                    village,
+                    FacilityType.STATION,
+                    f"{village.name.removesuffix('村委会')}养老服务站",
+                    floor_area=Decimal(rng.choice([rng.randrange(200, 400)] * 5 + [rng.randrange(120, 200)])),
+                )
             elif roll < 0.52:
                 natural = rng.random() < 0.2
-                b.add(village, FacilityType.MUTUAL_AID, f"{village.name.removesuffix('村委会')}互助幸福院",
-                      floor_area=Decimal(rng.randrange(140 if natural else 180, 420)), natural_village=natural,
-                      beds_total=rng.randrange(0, 12) or None, operating_mode=OperatingMode.PUBLIC)
+                b.add(
+                    village,
+                    FacilityType.MUTUAL_AID,
+                    f"{village.name.removesuffix('村委会')}互助幸福院",
+                    floor_area=Decimal(rng.randrange(140 if natural else 180, 420)),
+                    natural_village=natural,
+                    beds_total=rng.randrange(0, 12) or None,
+                    operating_mode=OperatingMode.PUBLIC,
+                )
             elif roll < 0.56 and county in PASTORAL_COUNTIES and "嘎查" in village.name:
-                b.add(village, FacilityType.PASTORAL, f"{village.name.removesuffix('委员会')}牧区养老公寓",
-                      floor_area=Decimal(rng.randrange(300, 900)), beds_total=rng.randrange(12, 40), beds_nursing=rng.randrange(0, 6))
+                b.add(
+                    village,
+                    FacilityType.PASTORAL,
+                    f"{village.name.removesuffix('委员会')}牧区养老公寓",
+                    floor_area=Decimal(rng.randrange(300, 900)),
+                    beds_total=rng.randrange(12, 40),
+                    beds_nursing=rng.randrange(0, 6),
+                )
             elif roll < 0.6:
                 b.add(village, FacilityType.NEIGHBOUR, f"{village.name.removesuffix('村委会')}邻里互助点")
     institution_sites = rng.sample(townships, k=30)
@@ -187,18 +248,42 @@ def seed_facilities(*, seed: int) -> int:
     for township in townships:
         if township.name.endswith("街道") and rng.random() < 0.8:
             residents_65 = rng.randrange(1500, 6000)
-            b.add(township, FacilityType.CANTEEN, f"{township.name}长者食堂", residents_65_served=residents_65,
-                  meal_capacity=int(residents_65 * rng.choice([0.05, 0.07, 0.03])), operating_mode=OperatingMode.PURCHASED,
-                  operator=rng.choice(operators[township.code[:6]]))
+            b.add(
+                township,
+                FacilityType.CANTEEN,
+                f"{township.name}长者食堂",
+                residents_65_served=residents_65,
+                meal_capacity=int(residents_65 * rng.choice([0.05, 0.07, 0.03])),
+                operating_mode=OperatingMode.PURCHASED,
+                operator=rng.choice(operators[township.code[:6]]),
+            )
     Facility.objects.bulk_create(b.facilities, batch_size=1000)
     FacilityEvent.objects.bulk_create(
-        [FacilityEvent(facility=f, kind="created", summary=f"建档：{f.name}（演示数据）", at=timezone.now()) for f in b.facilities],
+        [
+            FacilityEvent(
+                facility=f, kind="created", summary=f"建档：{f.name}（演示数据）", at=timezone.now()
+            )
+            for f in b.facilities
+        ],
         batch_size=2000,
     )
     for county, centre in centres.items():
         established = date(2024, rng.randrange(1, 13), 1)
-        consortium = Consortium.objects.create(name=f"{centre.name.removesuffix('养老服务中心')}养老服务联合体", lead=centre,
-                                               region_id=county.ljust(12, "0"), established=established)
-        members = [centre, *[t for t in township_centres if t.region_id.startswith(county) and t.status == FacilityStatus.OPERATING]]
-        ConsortiumMember.objects.bulk_create([ConsortiumMember(consortium=consortium, facility=f, joined=established) for f in members])
+        consortium = Consortium.objects.create(
+            name=f"{centre.name.removesuffix('养老服务中心')}养老服务联合体",
+            lead=centre,
+            region_id=county.ljust(12, "0"),
+            established=established,
+        )
+        members = [
+            centre,
+            *[
+                t
+                for t in township_centres
+                if t.region_id.startswith(county) and t.status == FacilityStatus.OPERATING
+            ],
+        ]
+        ConsortiumMember.objects.bulk_create(
+            [ConsortiumMember(consortium=consortium, facility=f, joined=established) for f in members]
+        )
     return len(b.facilities)

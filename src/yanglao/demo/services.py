@@ -13,9 +13,9 @@ from django.db import transaction
 from yanglao.accounts.models import User
 from yanglao.accounts.roles import Role
 from yanglao.accounts.services import user_create
-from yanglao.facilities.models import Facility, FacilityType
 from yanglao.demo.elders import seed_elders
 from yanglao.demo.facilities import seed_facilities
+from yanglao.facilities.models import Facility, FacilityType
 
 DEMO_PASSWORD = "yanglao-demo-2026"
 
@@ -36,7 +36,9 @@ DEMO_LOGINS = [
     DemoLogin("kailu", "开鲁县民政局", Role.OFFICER, "150523", "旗县民政干部，开鲁县"),
     DemoLogin("kailu-zhen", "开鲁镇民政办", Role.OFFICER, "150523100", "苏木乡镇民政干部，开鲁县开鲁镇"),
     DemoLogin("auditor", "审计员", Role.AUDITOR, "150500", "审计员（只读，查看审计日志），通辽市"),
-    DemoLogin("kailu-yuan", "开鲁县养老服务中心", Role.OPERATOR, "150523", "机构运营人员，开鲁县养老服务中心"),
+    DemoLogin(
+        "kailu-yuan", "开鲁县养老服务中心", Role.OPERATOR, "150523", "机构运营人员，开鲁县养老服务中心"
+    ),
 ]
 
 
@@ -66,7 +68,9 @@ def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
             continue
         facility = None
         if login.role == Role.OPERATOR:
-            facility = Facility.objects.filter(type=FacilityType.COUNTY_CENTRE, region__code__startswith=login.region).first()
+            facility = Facility.objects.filter(
+                type=FacilityType.COUNTY_CENTRE, region__code__startswith=login.region
+            ).first()
         user_create(
             actor=None,
             username=login.username,

@@ -131,10 +131,6 @@ def template_bytes() -> bytes:
     return build_template(title="老年人档案", columns=COLUMNS, instructions=INSTRUCTIONS, examples=[EXAMPLE])
 
 
-
-
-
-
 @dataclass
 class ImportOutcome:
     created: int = 0

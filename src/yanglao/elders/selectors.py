@@ -209,9 +209,11 @@ def move_log(*, actor) -> QuerySet[ElderEvent]:
     )
 
 
-def registry_counts(*, actor, today: date | None = None) -> dict[str, int]:
+def registry_counts(*, actor, today: date | None = None, region_code: str = "") -> dict[str, int]:
     today = today or timezone.localdate()
-    active = elders_in_scope(actor=actor).filter(status=Status.ACTIVE)
+    _require(actor, Cap.ELDERS_VIEW)
+    scope = scope_narrowed(scope=actor.scope, code=region_code)
+    active = scope.apply(Elder.objects.all()).filter(status=Status.ACTIVE)
     totals = active.aggregate(
         total=Count("pk"),
         advanced=Count("pk", filter=Q(birth_date__lte=years_ago(today, ADVANCED_AGE_YEARS))),

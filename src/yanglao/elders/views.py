@@ -271,9 +271,14 @@ def import_start(request):
         )
         return redirect("elders:import_status", pk=task.pk)
     return import_page(
-        request, form=form, kind="elders.import", title="批量导入老年人档案",
+        request,
+        form=form,
+        kind="elders.import",
+        title="批量导入老年人档案",
         intro="身份证号用于识别同一人：再次导入同一个人会更新其档案，不会重复建档。",
-        back="elders:list", template="elders:import_template", status="elders:import_status",
+        back="elders:list",
+        template="elders:import_template",
+        status="elders:import_status",
     )
 
 
@@ -283,7 +288,9 @@ def import_status(request, pk):
     task = task_get(actor=request.user, pk=pk)
     if task.kind != "elders.import":
         raise Http404("任务不存在")
-    return import_status_page(request, task=task, title="导入老年人档案", back="elders:import", errors="elders:import_errors")
+    return import_status_page(
+        request, task=task, title="导入老年人档案", back="elders:import", errors="elders:import_errors"
+    )
 
 
 @capability_required(Cap.ELDERS_IMPORT)

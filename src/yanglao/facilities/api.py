@@ -51,7 +51,9 @@ class FacilityOut(Schema):
     contact_name: str
     contact_phone: str
     opening_hours: str
-    checks: str = Field(..., description="达标情况：met 达标、not_met 有未达标项、unknown 信息不全、空 无适用检查")
+    checks: str = Field(
+        ..., description="达标情况：met 达标、not_met 有未达标项、unknown 信息不全、空 无适用检查"
+    )
     updated_at: datetime
 
     @staticmethod
@@ -86,7 +88,10 @@ class FacilityFilterIn(Schema):
     type: FacilityType | None = None
     status: FacilityStatus | None = None
     operating_mode: OperatingMode | None = None
-    failing: str = Field("", pattern=r"^(any|county_centre_nursing_beds|street_centre_area|community_station_area|village_point_area|institution_medical|canteen_capacity|contract_valid)?$")
+    failing: str = Field(
+        "",
+        pattern=r"^(any|county_centre_nursing_beds|street_centre_area|community_station_area|village_point_area|institution_medical|canteen_capacity|contract_valid)?$",
+    )
     sort: str = Field("region", pattern=r"^(region|name|-beds|-updated)$")
 
 
@@ -115,7 +120,9 @@ class FacilityIn(Schema):
     filing_number: str = Field("", max_length=50)
     filing_date: date | None = None
     status: FacilityStatus = FacilityStatus.OPERATING
-    services: list[str] = Field(default_factory=list, max_length=20, description="服务目录代码，如 meal.dine_in")
+    services: list[str] = Field(
+        default_factory=list, max_length=20, description="服务目录代码，如 meal.dine_in"
+    )
     contact_name: str = Field("", max_length=50)
     contact_phone: str = Field("", max_length=30)
     opening_hours: str = Field("", max_length=100)
@@ -154,7 +161,9 @@ class StatusIn(Schema):
 
 class MapOut(Schema):
     count: int
-    points: list[tuple[int, float, float, str, str, str]] = Field(..., description="[id, 经度, 纬度, 类型, 状态, 名称]")
+    points: list[tuple[int, float, float, str, str, str]] = Field(
+        ..., description="[id, 经度, 纬度, 类型, 状态, 名称]"
+    )
 
 
 def _filters(data: FacilityFilterIn) -> selectors.FacilityFilters:
@@ -226,8 +235,9 @@ def facility_status(request, facility_id: int, payload: StatusIn):
     """变更状态（开工、运营、暂停、关闭），须填写原因。"""
     _require_edit(request.auth)
     facility = selectors.facility_get(actor=request.auth, pk=facility_id)
-    services.facility_set_status(actor=request.auth, facility=facility, status=payload.status, reason=payload.reason,
-                                 on=payload.on)
+    services.facility_set_status(
+        actor=request.auth, facility=facility, status=payload.status, reason=payload.reason, on=payload.on
+    )
     return selectors.facility_get(actor=request.auth, pk=facility_id)
 
 

@@ -30,6 +30,11 @@ def export_response(*, actor, filters: FacilityFilters):
             "、".join(catalogue.LABELS.get(c, c) for c in f.services), f.contact_name, f.contact_phone,
             checks.STATUS_LABELS.get(summary, "—"), "、".join(failing),
         ])  # fmt: skip
-    audit.record(actor=actor, action=audit.Action.EXPORT, object_type="facilities.facility",
-                 summary=f"导出设施名单 {stream.rows} 个", changes={"filters": [None, {k: v for k, v in vars(filters).items() if v}]})
+    audit.record(
+        actor=actor,
+        action=audit.Action.EXPORT,
+        object_type="facilities.facility",
+        summary=f"导出设施名单 {stream.rows} 个",
+        changes={"filters": [None, {k: v for k, v in vars(filters).items() if v}]},
+    )
     return stream.response(f"养老服务设施-{timezone.localdate():%Y%m%d}.xlsx")

@@ -19,7 +19,9 @@ FLAGS = ["has_medical", "is_destitute_home", "natural_village"]
 
 def facility_raw(facility: Facility) -> dict:
     """The record's current values as text: the base an edit form or an API PATCH overlays."""
-    raw = {name: "" if getattr(facility, name) is None else str(getattr(facility, name)) for name in TEXT_FIELDS}
+    raw = {
+        name: "" if getattr(facility, name) is None else str(getattr(facility, name)) for name in TEXT_FIELDS
+    }
     raw.update({name: "是" if getattr(facility, name) else "否" for name in FLAGS})
     raw["region"] = facility.region_id
     raw["services"] = list(facility.services)
@@ -45,12 +47,16 @@ class FacilityForm(forms.Form):
     beds_nursing = forms.CharField(label="护理型床位数", max_length=10, required=False)
     residents = forms.CharField(label="在住人数", max_length=10, required=False)
     households_served = forms.CharField(label="服务户数（社区养老服务站）", max_length=10, required=False)
-    residents_65_served = forms.CharField(label="服务范围内 65 岁以上人数（助餐点）", max_length=10, required=False)
+    residents_65_served = forms.CharField(
+        label="服务范围内 65 岁以上人数（助餐点）", max_length=10, required=False
+    )
     meal_capacity = forms.CharField(label="日供餐能力（份）", max_length=10, required=False)
     has_medical = forms.BooleanField(label="内设医疗机构或护理站", required=False)
     is_destitute_home = forms.BooleanField(label="特困人员供养服务机构", required=False)
     natural_village = forms.BooleanField(label="设在自然村", required=False)
-    operating_mode = forms.ChoiceField(label="运营方式", choices=OperatingMode.choices, initial=OperatingMode.PUBLIC)
+    operating_mode = forms.ChoiceField(
+        label="运营方式", choices=OperatingMode.choices, initial=OperatingMode.PUBLIC
+    )
     operator_name = forms.CharField(label="运营主体名称", max_length=100, required=False)
     operator_code = forms.CharField(label="运营主体统一社会信用代码", max_length=24, required=False)
     contract_start = forms.CharField(label="合同起始（公建民营）", required=False, widget=_date_input())
@@ -59,7 +65,9 @@ class FacilityForm(forms.Form):
     filing_date = forms.CharField(label="备案日期", required=False, widget=_date_input())
     status = forms.ChoiceField(label="状态", choices=FacilityStatus.choices, initial=FacilityStatus.OPERATING)
     services = forms.MultipleChoiceField(
-        label="服务项目（8 类 20 项）", required=False, widget=forms.CheckboxSelectMultiple,
+        label="服务项目（8 类 20 项）",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=[(code, catalogue.LABELS[code]) for code, _, _ in catalogue.SERVICE_ITEMS],
     )
     contact_name = forms.CharField(label="联系人", max_length=50, required=False)
@@ -77,8 +85,17 @@ class FacilityForm(forms.Form):
         if facility is not None:
             self.fields.pop("status")  # changed through its own action, with a reason
             if actor.scope.facility_id:  # an operator keeps its record current, not where or what it is
-                for name in ("type", "region", "operating_mode", "operator_name", "operator_code", "contract_start",
-                             "contract_end", "filing_number", "filing_date"):
+                for name in (
+                    "type",
+                    "region",
+                    "operating_mode",
+                    "operator_name",
+                    "operator_code",
+                    "contract_start",
+                    "contract_end",
+                    "filing_number",
+                    "filing_date",
+                ):
                     self.fields.pop(name)
         self.parsed = None
 
@@ -101,17 +118,30 @@ class FacilityForm(forms.Form):
 
 
 class FacilityFilterForm(forms.Form):
-    q = forms.CharField(label="搜索", required=False, max_length=60, widget=forms.TextInput(attrs={"placeholder": "名称、地址或备案编号"}))
+    q = forms.CharField(
+        label="搜索",
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": "名称、地址或备案编号"}),
+    )
     region = forms.CharField(label="区划", required=False)
     type = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型"), *FacilityType.choices])
-    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *FacilityStatus.choices])
-    operating_mode = forms.ChoiceField(label="运营方式", required=False, choices=[("", "全部"), *OperatingMode.choices])
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部状态"), *FacilityStatus.choices]
+    )
+    operating_mode = forms.ChoiceField(
+        label="运营方式", required=False, choices=[("", "全部"), *OperatingMode.choices]
+    )
     failing = forms.ChoiceField(
-        label="未达标", required=False,
+        label="未达标",
+        required=False,
         choices=[("", "不限"), ("any", "任一项未达标"), *[(c.code, c.title) for c in CHECKS]],
     )
-    sort = forms.ChoiceField(label="排序", required=False, choices=[
-        ("region", "区划"), ("name", "名称"), ("-beds", "床位数从多到少"), ("-updated", "最近更新")])
+    sort = forms.ChoiceField(
+        label="排序",
+        required=False,
+        choices=[("region", "区划"), ("name", "名称"), ("-beds", "床位数从多到少"), ("-updated", "最近更新")],
+    )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,22 +155,41 @@ class StatusForm(forms.Form):
 
 
 class PhotoForm(forms.Form):
-    image = forms.ImageField(label="照片（JPEG/PNG/WebP，≤ 5 MB）", error_messages={
-        "invalid_image": "文件不是有效的图片（支持 JPEG、PNG、WebP）。", "required": "请选择照片。"})
+    image = forms.ImageField(
+        label="照片（JPEG/PNG/WebP，≤ 5 MB）",
+        error_messages={
+            "invalid_image": "文件不是有效的图片（支持 JPEG、PNG、WebP）。",
+            "required": "请选择照片。",
+        },
+    )
     caption = forms.CharField(label="说明", max_length=100, required=False)
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="文件（.xlsx 或 .csv）", error_messages={"empty": "文件是空的。", "required": "请选择要导入的文件。"})
-    mode = forms.ChoiceField(label="导入方式", initial="all_or_nothing", widget=forms.RadioSelect, choices=[
-        ("all_or_nothing", "全部正确才导入（有任何错误则不导入）"), ("valid_only", "只导入正确的行")])
+    file = forms.FileField(
+        label="文件（.xlsx 或 .csv）",
+        error_messages={"empty": "文件是空的。", "required": "请选择要导入的文件。"},
+    )
+    mode = forms.ChoiceField(
+        label="导入方式",
+        initial="all_or_nothing",
+        widget=forms.RadioSelect,
+        choices=[
+            ("all_or_nothing", "全部正确才导入（有任何错误则不导入）"),
+            ("valid_only", "只导入正确的行"),
+        ],
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请分批导入。", code="file_too_large")
+            raise ValidationError(
+                f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请分批导入。", code="file_too_large"
+            )
         if not upload.name.lower().endswith((".xlsx", ".csv")):
-            raise ValidationError("请上传 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）。", code="not_a_spreadsheet")
+            raise ValidationError(
+                "请上传 .xlsx 或 .csv 文件（旧版 .xls 请另存为 .xlsx）。", code="not_a_spreadsheet"
+            )
         return upload
 
 

@@ -66,7 +66,9 @@ COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 
 
 def template_bytes() -> bytes:
-    return build_template(title="养老服务设施", columns=COLUMNS, instructions=INSTRUCTIONS, examples=[EXAMPLE])
+    return build_template(
+        title="养老服务设施", columns=COLUMNS, instructions=INSTRUCTIONS, examples=[EXAMPLE]
+    )
 
 
 @dataclass
@@ -98,7 +100,9 @@ def run_import(task) -> dict:
             try:
                 data = parse_facility(raw, resolver=resolver, scope=actor.scope)
             except ValidationError as exc:
-                problems = [(key, m) for key, errors in exc.error_dict.items() for e in errors for m in e.messages]
+                problems = [
+                    (key, m) for key, errors in exc.error_dict.items() for e in errors for m in e.messages
+                ]
                 data = None
             if data is not None:
                 key = (data.name, data.region.code)
@@ -127,14 +131,24 @@ def run_import(task) -> dict:
                     services.facility_update(actor=actor, facility=existing, data=data)
                     outcome.updated += 1
         except ValidationError as exc:  # a rule only the write can check (an unknown operator, say)
-            problems = [(k, m) for k, errors in getattr(exc, "error_dict", {"name": exc.error_list}).items() for e in errors for m in e.messages]
+            problems = [
+                (k, m)
+                for k, errors in getattr(exc, "error_dict", {"name": exc.error_list}).items()
+                for e in errors
+                for m in e.messages
+            ]
             _fail(outcome, row, raw, problems)
         task_progress(task, done=done)
     if outcome.failed:
         uploads.save_error_report(task, COLUMNS, outcome.failed, f"facilities-import-{task.pk}-errors")
     uploads.discard_upload(task)
-    audit.record(actor=actor, action=audit.Action.IMPORT, object_type="facilities.import", object_id=task.pk,
-                 summary=f"导入设施：新建 {outcome.created}，更新 {outcome.updated}，未导入 {len(outcome.failed)}")
+    audit.record(
+        actor=actor,
+        action=audit.Action.IMPORT,
+        object_type="facilities.import",
+        object_id=task.pk,
+        summary=f"导入设施：新建 {outcome.created}，更新 {outcome.updated}，未导入 {len(outcome.failed)}",
+    )
     return {"created": outcome.created, "updated": outcome.updated, "unchanged": 0, "failed_rows": len(outcome.failed),
             "problem_count": len(outcome.problems), "problems": outcome.problems[:1000],
             "mode": "valid_only" if valid_only else "all_or_nothing", "written": bool(outcome.created or outcome.updated),
@@ -144,13 +158,19 @@ def run_import(task) -> dict:
 def _fail(outcome: Outcome, row: int, raw: dict, problems: list[tuple[str, str]]) -> None:
     for key, message in problems:
         header = COLUMN_BY_KEY[key].header if key in COLUMN_BY_KEY else "（整行）"
-        outcome.problems.append({"row": row, "name": raw.get("name", "")[:20], "column": header,
-                                 "value": str(raw.get(key, ""))[:60], "message": message})
-    outcome.failed.append((row, raw, [f"{COLUMN_BY_KEY[k].header if k in COLUMN_BY_KEY else ''}：{m}" for k, m in problems]))
+        outcome.problems.append(
+            {
+                "row": row,
+                "name": raw.get("name", "")[:20],
+                "column": header,
+                "value": str(raw.get(key, ""))[:60],
+                "message": message,
+            }
+        )
+    outcome.failed.append(
+        (row, raw, [f"{COLUMN_BY_KEY[k].header if k in COLUMN_BY_KEY else ''}：{m}" for k, m in problems])
+    )
 
 
 def error_report_response(task):
     return uploads.error_report_response(task, f"未导入的设施-{task.pk}.xlsx")
-
-
-

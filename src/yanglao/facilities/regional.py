@@ -22,7 +22,9 @@ class RegionalCheck:
 
 
 def streets_under(scope: Scope):
-    return scope.apply(Region.objects.filter(level="township", name__endswith="街道"), "code").order_by("code")
+    return scope.apply(Region.objects.filter(level="township", name__endswith="街道"), "code").order_by(
+        "code"
+    )
 
 
 def street_centres(scope: Scope) -> RegionalCheck:
@@ -34,8 +36,18 @@ def street_centres(scope: Scope) -> RegionalCheck:
     if not streets:
         outcome = Outcome(MET, "辖区内没有街道")
     else:
-        outcome = Outcome(MET if not missing else NOT_MET, f"{len(streets) - len(missing)}/{len(streets)} 个街道已有运营中的综合养老服务中心")
-    return RegionalCheck("street_centres", "每个街道一个综合养老服务中心", "每个街道至少 1 个", "001 §5.1.2；002", outcome, missing)
+        outcome = Outcome(
+            MET if not missing else NOT_MET,
+            f"{len(streets) - len(missing)}/{len(streets)} 个街道已有运营中的综合养老服务中心",
+        )
+    return RegionalCheck(
+        "street_centres",
+        "每个街道一个综合养老服务中心",
+        "每个街道至少 1 个",
+        "001 §5.1.2；002",
+        outcome,
+        missing,
+    )
 
 
 def street_canteens(scope: Scope) -> RegionalCheck:
@@ -71,8 +83,13 @@ def nursing_bed_share(scope: Scope) -> RegionalCheck:
     if not total:
         outcome = Outcome(UNKNOWN, "没有登记床位的运营中养老机构")
     else:
-        outcome = Outcome(MET if nursing * 100 >= total * 55 else NOT_MET, f"护理型床位 {nursing}/{total}（{nursing * 100 / total:.1f}%）")
-    return RegionalCheck("nursing_bed_share", "养老机构护理型床位占比", "全市养老机构护理型床位 ≥ 55%", "004", outcome, [])
+        outcome = Outcome(
+            MET if nursing * 100 >= total * 55 else NOT_MET,
+            f"护理型床位 {nursing}/{total}（{nursing * 100 / total:.1f}%）",
+        )
+    return RegionalCheck(
+        "nursing_bed_share", "养老机构护理型床位占比", "全市养老机构护理型床位 ≥ 55%", "004", outcome, []
+    )
 
 
 def regional_checks(scope: Scope) -> list[RegionalCheck]:

@@ -52,7 +52,9 @@ def facility_list(*, actor, filters: FacilityFilters, today: date | None = None)
     facilities = scoped(scope)
     if filters.q.strip():
         text = filters.q.strip()
-        facilities = facilities.filter(Q(name__contains=text) | Q(address__contains=text) | Q(filing_number=text))
+        facilities = facilities.filter(
+            Q(name__contains=text) | Q(address__contains=text) | Q(filing_number=text)
+        )
     if filters.type:
         facilities = facilities.filter(type=filters.type)
     if filters.status:
@@ -66,7 +68,9 @@ def facility_list(*, actor, filters: FacilityFilters, today: date | None = None)
         for check in BY_CODE.values():
             condition |= check.failing(today)
         facilities = with_check_terms(facilities).filter(condition)
-    return facilities.select_related("region__parent", "operator").order_by(*SORTS.get(filters.sort, SORTS["region"]))
+    return facilities.select_related("region__parent", "operator").order_by(
+        *SORTS.get(filters.sort, SORTS["region"])
+    )
 
 
 def facility_get(*, actor, pk: int) -> Facility:
@@ -100,7 +104,11 @@ def network_counts(*, scope: Scope) -> dict:
         by_type_status.setdefault(row["type"], {})[row["status"]] = row["n"]
     operating = facilities.filter(status=FacilityStatus.OPERATING)
     beds = operating.aggregate(total=Sum("beds_total"), nursing=Sum("beds_nursing"))
-    return {"by_type_status": by_type_status, "beds_total": beds["total"] or 0, "beds_nursing": beds["nursing"] or 0}
+    return {
+        "by_type_status": by_type_status,
+        "beds_total": beds["total"] or 0,
+        "beds_nursing": beds["nursing"] or 0,
+    }
 
 
 def operator_list(*, actor, q: str = "") -> QuerySet[Operator]:
@@ -125,9 +133,11 @@ def operator_get(*, actor, pk: int) -> Operator:
 
 def consortium_list(*, actor) -> QuerySet[Consortium]:
     _require(actor)
-    return actor.scope.apply(Consortium.objects.select_related("lead", "region")).annotate(
-        member_count=Count("members", filter=Q(members__left__isnull=True))
-    ).order_by("region_id", "name")
+    return (
+        actor.scope.apply(Consortium.objects.select_related("lead", "region"))
+        .annotate(member_count=Count("members", filter=Q(members__left__isnull=True)))
+        .order_by("region_id", "name")
+    )
 
 
 def consortium_get(*, actor, pk: int) -> Consortium:

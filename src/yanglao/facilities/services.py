@@ -51,9 +51,14 @@ def _check_scope(actor, facility: Facility) -> None:
         raise PermissionDenied("该设施不在您的管辖范围内。")
 
 
-def facility_event_record(*, facility: Facility, kind: str, summary: str, actor=None, changes: dict | None = None) -> FacilityEvent:
+def facility_event_record(
+    *, facility: Facility, kind: str, summary: str, actor=None, changes: dict | None = None
+) -> FacilityEvent:
     return FacilityEvent.objects.create(
-        facility=facility, kind=kind, summary=summary[:300], changes=changes or {},
+        facility=facility,
+        kind=kind,
+        summary=summary[:300],
+        changes=changes or {},
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
 
@@ -64,18 +69,32 @@ def _operator_for(*, actor, data: FacilityInput) -> Operator | None:
         operator = Operator.objects.filter(credit_code=data.operator_code).first()
         if operator is None:
             if not data.operator_name:
-                raise ValidationError({"operator_name": ValidationError("新的运营主体请填写名称。", code="required")})
+                raise ValidationError(
+                    {"operator_name": ValidationError("新的运营主体请填写名称。", code="required")}
+                )
             operator = Operator.objects.create(
-                name=data.operator_name, credit_code=data.operator_code, kind=OperatorKind.ENTERPRISE,
+                name=data.operator_name,
+                credit_code=data.operator_code,
+                kind=OperatorKind.ENTERPRISE,
                 region_id=data.region.code[:6].ljust(12, "0"),
             )
-            audit.record(actor=actor, action=audit.Action.CREATE, obj=operator, summary=f"新建运营主体 {operator.name}")
+            audit.record(
+                actor=actor, action=audit.Action.CREATE, obj=operator, summary=f"新建运营主体 {operator.name}"
+            )
         return operator
     if data.operator_name:
-        operator = Operator.objects.filter(name=data.operator_name, region__code__startswith=data.region.code[:6]).first()
+        operator = Operator.objects.filter(
+            name=data.operator_name, region__code__startswith=data.region.code[:6]
+        ).first()
         if operator is None:
-            raise ValidationError({"operator_code": ValidationError(
-                f"运营主体“{data.operator_name}”尚未登记，请填写其统一社会信用代码。", code="operator_unknown")})
+            raise ValidationError(
+                {
+                    "operator_code": ValidationError(
+                        f"运营主体“{data.operator_name}”尚未登记，请填写其统一社会信用代码。",
+                        code="operator_unknown",
+                    )
+                }
+            )
         return operator
     return None
 
@@ -92,7 +111,9 @@ def _apply(facility: Facility, data: FacilityInput, operator: Operator | None) -
 @transaction.atomic
 def facility_create(*, actor, data: FacilityInput) -> Facility:
     if actor is not None and not actor.scope.contains(data.region.code):
-        raise ValidationError({"region": ValidationError("所在区划超出您的管辖范围。", code="region_out_of_scope")})
+        raise ValidationError(
+            {"region": ValidationError("所在区划超出您的管辖范围。", code="region_out_of_scope")}
+        )
     if actor is not None and actor.scope.facility_id:
         raise PermissionDenied("机构运营人员不能新建设施。")
     facility = Facility(status=data.status, status_date=timezone.localdate())
@@ -100,8 +121,13 @@ def facility_create(*, actor, data: FacilityInput) -> Facility:
     facility.full_clean()
     facility.save()
     facility_event_record(facility=facility, kind="created", summary=f"新建：{facility.name}", actor=actor)
-    audit.record(actor=actor, action=audit.Action.CREATE, obj=facility, summary=f"新建设施 {facility.name}",
-                 changes=audit.diff({}, _snapshot(facility)))
+    audit.record(
+        actor=actor,
+        action=audit.Action.CREATE,
+        obj=facility,
+        summary=f"新建设施 {facility.name}",
+        changes=audit.diff({}, _snapshot(facility)),
+    )
     return facility
 
 
@@ -109,7 +135,9 @@ def facility_create(*, actor, data: FacilityInput) -> Facility:
 def facility_update(*, actor, facility: Facility, data: FacilityInput) -> Facility:
     _check_scope(actor, facility)
     if actor is not None and not actor.scope.contains(data.region.code):
-        raise ValidationError({"region": ValidationError("所在区划超出您的管辖范围。", code="region_out_of_scope")})
+        raise ValidationError(
+            {"region": ValidationError("所在区划超出您的管辖范围。", code="region_out_of_scope")}
+        )
     before = _snapshot(facility)
     _apply(facility, data, _operator_for(actor=actor, data=data))
     facility.updated_at = timezone.now()
@@ -119,8 +147,12 @@ def facility_update(*, actor, facility: Facility, data: FacilityInput) -> Facili
     changes.pop("status", None)  # the status has its own action and history line
     if changes:
         labels = "、".join(LABELS.get(k, k) for k in changes)
-        facility_event_record(facility=facility, kind="updated", summary=f"修改：{labels}", actor=actor, changes=changes)
-        audit.record(actor=actor, action=audit.Action.UPDATE, obj=facility, summary="修改设施信息", changes=changes)
+        facility_event_record(
+            facility=facility, kind="updated", summary=f"修改：{labels}", actor=actor, changes=changes
+        )
+        audit.record(
+            actor=actor, action=audit.Action.UPDATE, obj=facility, summary="修改设施信息", changes=changes
+        )
     return facility
 
 
@@ -134,7 +166,9 @@ TRANSITIONS = {
 
 
 @transaction.atomic
-def facility_set_status(*, actor, facility: Facility, status: str, reason: str, on: date | None = None) -> Facility:
+def facility_set_status(
+    *, actor, facility: Facility, status: str, reason: str, on: date | None = None
+) -> Facility:
     """Start building, open, suspend, reopen or close — with a reason; never a deletion."""
     _check_scope(actor, facility)
     if actor is not None and actor.scope.facility_id:
@@ -147,7 +181,8 @@ def facility_set_status(*, actor, facility: Facility, status: str, reason: str, 
         allowed = "、".join(FacilityStatus(s).label for s in TRANSITIONS[facility.status]) or "无"
         errors["status"] = ValidationError(
             f"“{facility.get_status_display()}”的设施不能改为“{FacilityStatus(status).label}”（可改为：{allowed}）。",
-            code="illegal_transition")
+            code="illegal_transition",
+        )
     if not reason:
         errors["reason"] = ValidationError("请填写原因。", code="required")
     on = on or timezone.localdate()
@@ -160,9 +195,20 @@ def facility_set_status(*, actor, facility: Facility, status: str, reason: str, 
     facility.updated_at = timezone.now()
     facility.save(update_fields=["status", "status_date", "updated_at"])
     summary = f"状态：{FacilityStatus(before).label} → {FacilityStatus(status).label}（{on}）：{reason}"
-    facility_event_record(facility=facility, kind="status", summary=summary, actor=actor,
-                          changes={"status": [before, status], "reason": reason})
-    audit.record(actor=actor, action=audit.Action.UPDATE, obj=facility, summary=summary, changes={"status": [before, status]})
+    facility_event_record(
+        facility=facility,
+        kind="status",
+        summary=summary,
+        actor=actor,
+        changes={"status": [before, status], "reason": reason},
+    )
+    audit.record(
+        actor=actor,
+        action=audit.Action.UPDATE,
+        obj=facility,
+        summary=summary,
+        changes={"status": [before, status]},
+    )
     return facility
 
 
@@ -172,7 +218,9 @@ def photo_add(*, actor, facility: Facility, upload, caption: str = "") -> Facili
 
     _check_scope(actor, facility)
     if facility.photos.count() >= MAX_PHOTOS:
-        raise ValidationError({"image": ValidationError(f"每个设施最多 {MAX_PHOTOS} 张照片。", code="too_many_photos")})
+        raise ValidationError(
+            {"image": ValidationError(f"每个设施最多 {MAX_PHOTOS} 张照片。", code="too_many_photos")}
+        )
     if upload.size > MAX_PHOTO_BYTES:
         raise ValidationError({"image": ValidationError("照片不能超过 5 MB。", code="photo_too_large")})
     try:
@@ -180,17 +228,31 @@ def photo_add(*, actor, facility: Facility, upload, caption: str = "") -> Facili
             image.verify()
             kind, (width, height) = image.format, image.size
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError({"image": ValidationError("文件不是有效的图片（支持 JPEG、PNG、WebP）。", code="not_an_image")}) from None
+        raise ValidationError(
+            {"image": ValidationError("文件不是有效的图片（支持 JPEG、PNG、WebP）。", code="not_an_image")}
+        ) from None
     if kind not in ("JPEG", "PNG", "WEBP"):
-        raise ValidationError({"image": ValidationError("只支持 JPEG、PNG、WebP 格式的照片。", code="not_an_image")})
+        raise ValidationError(
+            {"image": ValidationError("只支持 JPEG、PNG、WebP 格式的照片。", code="not_an_image")}
+        )
     if width * height > MAX_PHOTO_PIXELS:
-        raise ValidationError({"image": ValidationError("照片像素过大（上限 4000 万像素）。", code="photo_too_large")})
+        raise ValidationError(
+            {"image": ValidationError("照片像素过大（上限 4000 万像素）。", code="photo_too_large")}
+        )
     upload.seek(0)
-    photo = FacilityPhoto(facility=facility, caption=(caption or "").strip()[:100],
-                          uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    photo = FacilityPhoto(
+        facility=facility,
+        caption=(caption or "").strip()[:100],
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     photo.image.save(upload.name[-60:], upload, save=False)
     photo.save()
-    facility_event_record(facility=facility, kind="photo_added", summary=f"上传照片{('：' + photo.caption) if photo.caption else ''}", actor=actor)
+    facility_event_record(
+        facility=facility,
+        kind="photo_added",
+        summary=f"上传照片{('：' + photo.caption) if photo.caption else ''}",
+        actor=actor,
+    )
     return photo
 
 
@@ -207,17 +269,39 @@ def photo_remove(*, actor, photo: FacilityPhoto) -> None:
 
 
 @transaction.atomic
-def operator_create(*, actor, name: str, credit_code: str, kind: str, region, contact_name: str = "",
-                    contact_phone: str = "", address: str = "") -> Operator:
+def operator_create(
+    *,
+    actor,
+    name: str,
+    credit_code: str,
+    kind: str,
+    region,
+    contact_name: str = "",
+    contact_phone: str = "",
+    address: str = "",
+) -> Operator:
     if actor is not None and not actor.scope.contains(region.code):
-        raise ValidationError({"region": ValidationError("登记地超出您的管辖范围。", code="region_out_of_scope")})
+        raise ValidationError(
+            {"region": ValidationError("登记地超出您的管辖范围。", code="region_out_of_scope")}
+        )
     if Operator.objects.filter(credit_code=credit_code).exists():
-        raise ValidationError({"credit_code": ValidationError("该统一社会信用代码已登记。", code="credit_code_taken")})
-    operator = Operator(name=name.strip(), credit_code=credit_code, kind=kind, region=region,
-                        contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), address=address.strip())
+        raise ValidationError(
+            {"credit_code": ValidationError("该统一社会信用代码已登记。", code="credit_code_taken")}
+        )
+    operator = Operator(
+        name=name.strip(),
+        credit_code=credit_code,
+        kind=kind,
+        region=region,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        address=address.strip(),
+    )
     operator.full_clean()
     operator.save()
-    audit.record(actor=actor, action=audit.Action.CREATE, obj=operator, summary=f"新建运营主体 {operator.name}")
+    audit.record(
+        actor=actor, action=audit.Action.CREATE, obj=operator, summary=f"新建运营主体 {operator.name}"
+    )
     return operator
 
 
@@ -239,21 +323,38 @@ def operator_create_from_form(*, actor, data: dict, resolver) -> Operator:
             errors["contact_phone"] = ValidationError(exc.message, code=exc.code)
     if errors:
         raise ValidationError(errors)
-    return operator_create(actor=actor, name=data["name"], credit_code=code, kind=data["kind"], region=region,
-                           contact_name=data.get("contact_name", ""), contact_phone=phone, address=data.get("address", ""))
+    return operator_create(
+        actor=actor,
+        name=data["name"],
+        credit_code=code,
+        kind=data["kind"],
+        region=region,
+        contact_name=data.get("contact_name", ""),
+        contact_phone=phone,
+        address=data.get("address", ""),
+    )
 
 
 @transaction.atomic
 def consortium_create(*, actor, name: str, lead: Facility, established: date, note: str = "") -> Consortium:
     _check_scope(actor, lead)
     if lead.type != FacilityType.COUNTY_CENTRE:
-        raise ValidationError({"lead": ValidationError("联合体应由县级养老服务中心牵头。", code="lead_not_county_centre")})
-    consortium = Consortium(name=name.strip(), lead=lead, region_id=lead.region.code[:6].ljust(12, "0"),
-                            established=established, note=note.strip())
+        raise ValidationError(
+            {"lead": ValidationError("联合体应由县级养老服务中心牵头。", code="lead_not_county_centre")}
+        )
+    consortium = Consortium(
+        name=name.strip(),
+        lead=lead,
+        region_id=lead.region.code[:6].ljust(12, "0"),
+        established=established,
+        note=note.strip(),
+    )
     consortium.full_clean()
     consortium.save()
     ConsortiumMember.objects.create(consortium=consortium, facility=lead, joined=established)
-    audit.record(actor=actor, action=audit.Action.CREATE, obj=consortium, summary=f"成立联合体 {consortium.name}")
+    audit.record(
+        actor=actor, action=audit.Action.CREATE, obj=consortium, summary=f"成立联合体 {consortium.name}"
+    )
     return consortium
 
 
@@ -265,7 +366,12 @@ def consortium_join(*, actor, consortium: Consortium, facility: Facility, joined
     if consortium.members.filter(facility=facility, left__isnull=True).exists():
         raise ValidationError({"facility": ValidationError("该设施已在联合体中。", code="already_member")})
     member = ConsortiumMember.objects.create(consortium=consortium, facility=facility, joined=joined)
-    facility_event_record(facility=facility, kind="consortium_joined", summary=f"加入联合体 {consortium.name}（{joined}）", actor=actor)
+    facility_event_record(
+        facility=facility,
+        kind="consortium_joined",
+        summary=f"加入联合体 {consortium.name}（{joined}）",
+        actor=actor,
+    )
     return member
 
 
@@ -278,5 +384,10 @@ def consortium_leave(*, actor, member: ConsortiumMember, left: date) -> Consorti
         raise ValidationError({"left": ValidationError("退出日期不能早于加入日期。", code="dates_order")})
     member.left = left
     member.save(update_fields=["left"])
-    facility_event_record(facility=member.facility, kind="consortium_left", summary=f"退出联合体 {member.consortium.name}（{left}）", actor=actor)
+    facility_event_record(
+        facility=member.facility,
+        kind="consortium_left",
+        summary=f"退出联合体 {member.consortium.name}（{left}）",
+        actor=actor,
+    )
     return member

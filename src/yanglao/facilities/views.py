@@ -32,8 +32,10 @@ from yanglao.regions.resolver import RegionResolver
 
 def _filters(form: FacilityFilterForm) -> selectors.FacilityFilters:
     data = form.cleaned_data if form.is_valid() else {}
-    return selectors.FacilityFilters(**{k: data.get(k) or "" for k in ("q", "region", "type", "status", "operating_mode", "failing")},
-                                     sort=data.get("sort") or "region")
+    return selectors.FacilityFilters(
+        **{k: data.get(k) or "" for k in ("q", "region", "type", "status", "operating_mode", "failing")},
+        sort=data.get("sort") or "region",
+    )
 
 
 @capability_required(Cap.FACILITIES_VIEW)
@@ -43,8 +45,17 @@ def facility_list(request):
     page = page_of(request, selectors.facility_list(actor=request.user, filters=_filters(form)))
     today = timezone.localdate()
     rows = [(f, checks.summary(checks.evaluate(f, today))) for f in page.object_list]
-    return render(request, "facilities/list.html", {"form": form, "page": page, "rows": rows, "query": request.GET.urlencode(),
-                                                     "status_labels": checks.STATUS_LABELS})
+    return render(
+        request,
+        "facilities/list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": request.GET.urlencode(),
+            "status_labels": checks.STATUS_LABELS,
+        },
+    )
 
 
 @capability_required(Cap.FACILITIES_VIEW)
@@ -116,7 +127,11 @@ def facility_edit(request, pk):
         else:
             messages.success(request, "已保存。")
             return redirect("facilities:detail", pk=facility.pk)
-    return render(request, "facilities/form.html", {"form": form, "facility": facility, "title": f"修改：{facility.name}"})
+    return render(
+        request,
+        "facilities/form.html",
+        {"form": form, "facility": facility, "title": f"修改：{facility.name}"},
+    )
 
 
 @capability_required(Cap.FACILITIES_EDIT)
@@ -125,11 +140,18 @@ def facility_status(request, pk):
     facility = selectors.facility_get(actor=request.user, pk=pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(f"{form.fields[f].label}：{' '.join(e)}" for f, e in form.errors.items()))
+        messages.error(
+            request, "；".join(f"{form.fields[f].label}：{' '.join(e)}" for f, e in form.errors.items())
+        )
         return redirect("facilities:detail", pk=pk)
     try:
-        services.facility_set_status(actor=request.user, facility=facility, status=form.cleaned_data["status"],
-                                     reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])
+        services.facility_set_status(
+            actor=request.user,
+            facility=facility,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+            on=form.cleaned_data["on"],
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -144,8 +166,12 @@ def photo_add(request, pk):
     form = PhotoForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.photo_add(actor=request.user, facility=facility, upload=form.cleaned_data["image"],
-                               caption=form.cleaned_data["caption"])
+            services.photo_add(
+                actor=request.user,
+                facility=facility,
+                upload=form.cleaned_data["image"],
+                caption=form.cleaned_data["caption"],
+            )
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
@@ -159,7 +185,9 @@ def photo_add(request, pk):
 @require_POST
 def photo_remove(request, pk, photo_pk):
     facility = selectors.facility_get(actor=request.user, pk=pk)
-    services.photo_remove(actor=request.user, photo=get_object_or_404(FacilityPhoto, pk=photo_pk, facility=facility))
+    services.photo_remove(
+        actor=request.user, photo=get_object_or_404(FacilityPhoto, pk=photo_pk, facility=facility)
+    )
     messages.success(request, "照片已删除。")
     return redirect("facilities:detail", pk=pk)
 
@@ -179,14 +207,23 @@ def import_start(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        task = enqueue(kind="facilities.import", actor=request.user,
-                       params={"mode": form.cleaned_data["mode"], "filename": upload.name[-100:]},
-                       region_code=request.user.region_id, input_file=uploads.seal_upload(upload.read(), upload.name))
+        task = enqueue(
+            kind="facilities.import",
+            actor=request.user,
+            params={"mode": form.cleaned_data["mode"], "filename": upload.name[-100:]},
+            region_code=request.user.region_id,
+            input_file=uploads.seal_upload(upload.read(), upload.name),
+        )
         return redirect("facilities:import_status", pk=task.pk)
     return import_page(
-        request, form=form, kind="facilities.import", title="批量导入养老服务设施",
+        request,
+        form=form,
+        kind="facilities.import",
+        title="批量导入养老服务设施",
         intro="名称加所在区划识别同一设施：再次导入同一设施会更新它，不会重复登记。",
-        back="facilities:list", template="facilities:import_template", status="facilities:import_status",
+        back="facilities:list",
+        template="facilities:import_template",
+        status="facilities:import_status",
     )
 
 
@@ -196,7 +233,13 @@ def import_status(request, pk):
     task = task_get(actor=request.user, pk=pk)
     if task.kind != "facilities.import":
         raise Http404("任务不存在")
-    return import_status_page(request, task=task, title="导入养老服务设施", back="facilities:import", errors="facilities:import_errors")
+    return import_status_page(
+        request,
+        task=task,
+        title="导入养老服务设施",
+        back="facilities:import",
+        errors="facilities:import_errors",
+    )
 
 
 @capability_required(Cap.FACILITIES_IMPORT)
@@ -220,7 +263,9 @@ def operator_list(request):
             raise PermissionDenied("您没有登记运营主体的权限。")
         if form.is_valid():
             try:
-                operator = services.operator_create_from_form(actor=request.user, data=form.cleaned_data, resolver=RegionResolver())
+                operator = services.operator_create_from_form(
+                    actor=request.user, data=form.cleaned_data, resolver=RegionResolver()
+                )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -235,7 +280,9 @@ def operator_list(request):
 def operator_detail(request, pk):
     operator = selectors.operator_get(actor=request.user, pk=pk)
     facilities = selectors.scoped(request.user.scope).filter(operator=operator).select_related("region")
-    return render(request, "facilities/operator_detail.html", {"operator": operator, "facilities": facilities})
+    return render(
+        request, "facilities/operator_detail.html", {"operator": operator, "facilities": facilities}
+    )
 
 
 @capability_required(Cap.FACILITIES_VIEW)
@@ -248,15 +295,24 @@ def consortium_list(request):
         if form.is_valid():
             try:
                 lead = selectors.facility_get(actor=request.user, pk=form.cleaned_data["lead"])
-                consortium = services.consortium_create(actor=request.user, name=form.cleaned_data["name"], lead=lead,
-                                                        established=form.cleaned_data["established"], note=form.cleaned_data["note"])
+                consortium = services.consortium_create(
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    lead=lead,
+                    established=form.cleaned_data["established"],
+                    note=form.cleaned_data["note"],
+                )
             except Http404:
                 form.add_error("lead", "设施不存在或不在您的管辖范围内。")
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
                 return redirect("facilities:consortium_detail", pk=consortium.pk)
-    return render(request, "facilities/consortia.html", {"form": form, "consortia": selectors.consortium_list(actor=request.user)})
+    return render(
+        request,
+        "facilities/consortia.html",
+        {"form": form, "consortia": selectors.consortium_list(actor=request.user)},
+    )
 
 
 @capability_required(Cap.FACILITIES_VIEW)
@@ -274,11 +330,20 @@ def consortium_detail(request, pk):
                 return redirect("facilities:consortium_detail", pk=pk)
             if form.is_valid():
                 facility = selectors.facility_get(actor=request.user, pk=form.cleaned_data["facility"])
-                services.consortium_join(actor=request.user, consortium=consortium, facility=facility, joined=form.cleaned_data["joined"])
+                services.consortium_join(
+                    actor=request.user,
+                    consortium=consortium,
+                    facility=facility,
+                    joined=form.cleaned_data["joined"],
+                )
                 return redirect("facilities:consortium_detail", pk=pk)
         except Http404:
             form.add_error("facility", "设施不存在或不在您的管辖范围内。")
         except ValidationError as exc:
             apply_service_errors(form, exc)
     members = consortium.members.select_related("facility__region").order_by("left", "joined")
-    return render(request, "facilities/consortium_detail.html", {"consortium": consortium, "members": members, "form": form})
+    return render(
+        request,
+        "facilities/consortium_detail.html",
+        {"consortium": consortium, "members": members, "form": form},
+    )

@@ -9,154 +9,377 @@ import yanglao.facilities.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('type', models.CharField(choices=[('county_centre', '县级养老服务中心'), ('township_centre', '苏木乡镇(街道)区域养老服务中心'), ('station', '嘎查村(社区)养老服务站'), ('mutual_aid', '农村牧区互助养老幸福院'), ('pastoral', '牧区养老公寓'), ('neighbour', '邻里互助点'), ('institution_public', '公办养老机构'), ('institution_private', '民办养老机构'), ('canteen', '老年食堂/助餐点')], max_length=24, verbose_name='类型')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='经度')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='纬度')),
-                ('floor_area', models.DecimalField(blank=True, decimal_places=1, max_digits=9, null=True, verbose_name='建筑面积（m²）')),
-                ('beds_total', models.PositiveIntegerField(blank=True, null=True, verbose_name='床位数')),
-                ('beds_nursing', models.PositiveIntegerField(blank=True, null=True, verbose_name='护理型床位数')),
-                ('residents', models.PositiveIntegerField(blank=True, null=True, verbose_name='在住人数')),
-                ('households_served', models.PositiveIntegerField(blank=True, null=True, verbose_name='服务户数')),
-                ('residents_65_served', models.PositiveIntegerField(blank=True, null=True, verbose_name='服务范围内65岁以上人数')),
-                ('meal_capacity', models.PositiveIntegerField(blank=True, null=True, verbose_name='日供餐能力（份）')),
-                ('has_medical', models.BooleanField(default=False, verbose_name='内设医疗机构或护理站')),
-                ('is_destitute_home', models.BooleanField(default=False, verbose_name='特困人员供养服务机构')),
-                ('natural_village', models.BooleanField(default=False, verbose_name='设在自然村')),
-                ('operating_mode', models.CharField(choices=[('public', '公办公营'), ('public_private', '公建民营'), ('private', '民办'), ('purchased', '政府购买服务')], default='public', max_length=16, verbose_name='运营方式')),
-                ('contract_start', models.DateField(blank=True, null=True, verbose_name='合同起始')),
-                ('contract_end', models.DateField(blank=True, null=True, verbose_name='合同截止')),
-                ('filing_number', models.CharField(blank=True, max_length=50, verbose_name='备案编号')),
-                ('filing_date', models.DateField(blank=True, null=True, verbose_name='备案日期')),
-                ('status', models.CharField(choices=[('planned', '规划'), ('construction', '在建'), ('operating', '运营中'), ('suspended', '暂停'), ('closed', '关闭')], default='operating', max_length=14, verbose_name='状态')),
-                ('status_date', models.DateField(blank=True, null=True, verbose_name='状态日期')),
-                ('services', models.JSONField(blank=True, default=list, verbose_name='服务项目')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('opening_hours', models.CharField(blank=True, max_length=100, verbose_name='开放时间')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('region', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='所在区划')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("county_centre", "县级养老服务中心"),
+                            ("township_centre", "苏木乡镇(街道)区域养老服务中心"),
+                            ("station", "嘎查村(社区)养老服务站"),
+                            ("mutual_aid", "农村牧区互助养老幸福院"),
+                            ("pastoral", "牧区养老公寓"),
+                            ("neighbour", "邻里互助点"),
+                            ("institution_public", "公办养老机构"),
+                            ("institution_private", "民办养老机构"),
+                            ("canteen", "老年食堂/助餐点"),
+                        ],
+                        max_length=24,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="经度"
+                    ),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="纬度"
+                    ),
+                ),
+                (
+                    "floor_area",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=9, null=True, verbose_name="建筑面积（m²）"
+                    ),
+                ),
+                ("beds_total", models.PositiveIntegerField(blank=True, null=True, verbose_name="床位数")),
+                (
+                    "beds_nursing",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="护理型床位数"),
+                ),
+                ("residents", models.PositiveIntegerField(blank=True, null=True, verbose_name="在住人数")),
+                (
+                    "households_served",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="服务户数"),
+                ),
+                (
+                    "residents_65_served",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="服务范围内65岁以上人数"),
+                ),
+                (
+                    "meal_capacity",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="日供餐能力（份）"),
+                ),
+                ("has_medical", models.BooleanField(default=False, verbose_name="内设医疗机构或护理站")),
+                (
+                    "is_destitute_home",
+                    models.BooleanField(default=False, verbose_name="特困人员供养服务机构"),
+                ),
+                ("natural_village", models.BooleanField(default=False, verbose_name="设在自然村")),
+                (
+                    "operating_mode",
+                    models.CharField(
+                        choices=[
+                            ("public", "公办公营"),
+                            ("public_private", "公建民营"),
+                            ("private", "民办"),
+                            ("purchased", "政府购买服务"),
+                        ],
+                        default="public",
+                        max_length=16,
+                        verbose_name="运营方式",
+                    ),
+                ),
+                ("contract_start", models.DateField(blank=True, null=True, verbose_name="合同起始")),
+                ("contract_end", models.DateField(blank=True, null=True, verbose_name="合同截止")),
+                ("filing_number", models.CharField(blank=True, max_length=50, verbose_name="备案编号")),
+                ("filing_date", models.DateField(blank=True, null=True, verbose_name="备案日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "规划"),
+                            ("construction", "在建"),
+                            ("operating", "运营中"),
+                            ("suspended", "暂停"),
+                            ("closed", "关闭"),
+                        ],
+                        default="operating",
+                        max_length=14,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("status_date", models.DateField(blank=True, null=True, verbose_name="状态日期")),
+                ("services", models.JSONField(blank=True, default=list, verbose_name="服务项目")),
+                ("contact_name", models.CharField(blank=True, max_length=50, verbose_name="联系人")),
+                ("contact_phone", models.CharField(blank=True, max_length=30, verbose_name="联系电话")),
+                ("opening_hours", models.CharField(blank=True, max_length=100, verbose_name="开放时间")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "region",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="所在区划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '养老服务设施',
-                'ordering': ['region', 'type', 'name'],
+                "verbose_name": "养老服务设施",
+                "ordering": ["region", "type", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Consortium',
+            name="Consortium",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('established', models.DateField(verbose_name='成立日期')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='所在旗县')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='led_consortia', to='facilities.facility', verbose_name='牵头机构')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("established", models.DateField(verbose_name="成立日期")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="所在旗县",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="led_consortia",
+                        to="facilities.facility",
+                        verbose_name="牵头机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '养老服务联合体',
-                'ordering': ['region', 'name'],
+                "verbose_name": "养老服务联合体",
+                "ordering": ["region", "name"],
             },
         ),
         migrations.CreateModel(
-            name='FacilityPhoto',
+            name="FacilityPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(upload_to=yanglao.facilities.models._photo_path)),
-                ('caption', models.CharField(blank=True, max_length=100, verbose_name='说明')),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='facilities.facility')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.ImageField(upload_to=yanglao.facilities.models._photo_path)),
+                ("caption", models.CharField(blank=True, max_length=100, verbose_name="说明")),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="facilities.facility",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', 'uploaded_at'],
+                "ordering": ["facility", "uploaded_at"],
             },
         ),
         migrations.CreateModel(
-            name='Operator',
+            name="Operator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('credit_code', models.CharField(max_length=18, verbose_name='统一社会信用代码')),
-                ('kind', models.CharField(choices=[('enterprise', '企业'), ('social', '社会组织（民办非企业单位）'), ('public_institution', '事业单位'), ('government', '机关'), ('collective', '村（社区）集体组织'), ('other', '其他')], default='enterprise', max_length=20, verbose_name='类型')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('region', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='登记地')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("credit_code", models.CharField(max_length=18, verbose_name="统一社会信用代码")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("enterprise", "企业"),
+                            ("social", "社会组织（民办非企业单位）"),
+                            ("public_institution", "事业单位"),
+                            ("government", "机关"),
+                            ("collective", "村（社区）集体组织"),
+                            ("other", "其他"),
+                        ],
+                        default="enterprise",
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("contact_name", models.CharField(blank=True, max_length=50, verbose_name="联系人")),
+                ("contact_phone", models.CharField(blank=True, max_length=30, verbose_name="联系电话")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "region",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="登记地",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '运营主体',
-                'ordering': ['name'],
+                "verbose_name": "运营主体",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='facility',
-            name='operator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='facilities', to='facilities.operator', verbose_name='运营主体'),
+            model_name="facility",
+            name="operator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="facilities",
+                to="facilities.operator",
+                verbose_name="运营主体",
+            ),
         ),
         migrations.CreateModel(
-            name='ConsortiumMember',
+            name="ConsortiumMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined', models.DateField(verbose_name='加入日期')),
-                ('left', models.DateField(blank=True, null=True, verbose_name='退出日期')),
-                ('consortium', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='facilities.consortium')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consortium_memberships', to='facilities.facility')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined", models.DateField(verbose_name="加入日期")),
+                ("left", models.DateField(blank=True, null=True, verbose_name="退出日期")),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="facilities.consortium",
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consortium_memberships",
+                        to="facilities.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['consortium', 'joined'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('left__isnull', True), ('left__gte', models.F('joined')), _connector='OR'), name='facilities_member_dates')],
+                "ordering": ["consortium", "joined"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("left__isnull", True), ("left__gte", models.F("joined")), _connector="OR"
+                        ),
+                        name="facilities_member_dates",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FacilityEvent',
+            name="FacilityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kind', models.CharField(max_length=30)),
-                ('summary', models.CharField(max_length=300)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('facility', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='facilities.facility')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("kind", models.CharField(max_length=30)),
+                ("summary", models.CharField(max_length=300)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="facilities.facility",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['facility', '-at', '-pk'],
-                'indexes': [models.Index(fields=['facility', 'at'], name='facilities__facilit_4da898_idx')],
+                "ordering": ["facility", "-at", "-pk"],
+                "indexes": [models.Index(fields=["facility", "at"], name="facilities__facilit_4da898_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='operator',
-            index=models.Index(fields=['region', 'name'], name='facilities__region__819259_idx'),
+            model_name="operator",
+            index=models.Index(fields=["region", "name"], name="facilities__region__819259_idx"),
         ),
         migrations.AddConstraint(
-            model_name='operator',
-            constraint=models.UniqueConstraint(fields=('credit_code',), name='facilities_operator_credit_code'),
+            model_name="operator",
+            constraint=models.UniqueConstraint(
+                fields=("credit_code",), name="facilities_operator_credit_code"
+            ),
         ),
         migrations.AddIndex(
-            model_name='facility',
-            index=models.Index(fields=['region', 'type', 'status'], name='facilities_region_type'),
+            model_name="facility",
+            index=models.Index(fields=["region", "type", "status"], name="facilities_region_type"),
         ),
         migrations.AddIndex(
-            model_name='facility',
-            index=models.Index(fields=['type', 'status'], name='facilities_type_status'),
+            model_name="facility",
+            index=models.Index(fields=["type", "status"], name="facilities_type_status"),
         ),
         migrations.AddConstraint(
-            model_name='facility',
-            constraint=models.CheckConstraint(condition=models.Q(('beds_nursing__isnull', True), ('beds_total__isnull', True), ('beds_nursing__lte', models.F('beds_total')), _connector='OR'), name='facilities_nursing_within_total'),
+            model_name="facility",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("beds_nursing__isnull", True),
+                    ("beds_total__isnull", True),
+                    ("beds_nursing__lte", models.F("beds_total")),
+                    _connector="OR",
+                ),
+                name="facilities_nursing_within_total",
+            ),
         ),
     ]
