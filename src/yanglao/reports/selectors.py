@@ -10,6 +10,7 @@ from yanglao.accounts.roles import Cap
 from yanglao.core.models import AuditEntry
 from yanglao.elders import selectors as elder_selectors
 from yanglao.elders.models import Category
+from yanglao.facilities import selectors as facility_selectors
 from yanglao.regions import selectors as region_selectors
 
 
@@ -29,6 +30,11 @@ def headline_figures(*, user: User) -> list[Figure]:
         Figure("苏木乡镇(街道)", by_level.get("township", 0), "个"),
         Figure("嘎查村(社区)", by_level.get("village", 0), "个"),
     ]
+    if user.can(Cap.FACILITIES_VIEW):
+        counts = facility_selectors.network_counts(scope=scope)
+        operating = sum(by_status.get("operating", 0) for by_status in counts["by_type_status"].values())
+        figures.append(Figure("运营中的养老服务设施", operating, "个", "facilities:list"))
+        figures.append(Figure("运营中的床位", counts["beds_total"], "张", "reports:network"))
     if user.can(Cap.ELDERS_VIEW):
         counts = elder_selectors.registry_counts(actor=user)
         figures.append(Figure("在册老年人", counts["total"], "人", "elders:list"))
