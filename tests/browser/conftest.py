@@ -49,7 +49,12 @@ def server(tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
-    for args in (["migrate", "--noinput"], ["load_regions"], ["seed_demo", "--seed", "2026"]):
+    for args in (
+        ["migrate", "--noinput"],
+        ["load_regions"],
+        ["install_default_rules"],
+        ["seed_demo", "--seed", "2026"],
+    ):
         subprocess.run([*manage, *args], env=env, check=True, capture_output=True, timeout=300)
     port = _free_port()
     log = open(var / "server.log", "w")  # noqa: SIM115 - closed at teardown

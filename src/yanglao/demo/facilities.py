@@ -160,7 +160,7 @@ def seed_facilities(*, seed: int) -> int:
             if rng.random() < 0.35
             else {"operating_mode": OperatingMode.PUBLIC}
         )
-        kind = "街道综合养老服务中心" if street else "区域养老服务中心"
+        kind = "综合养老服务中心" if street else "区域养老服务中心"  # 街道 is already in the street's name
         township_centres.append(
             b.add(
                 township,

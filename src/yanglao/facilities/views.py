@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -62,7 +64,10 @@ def facility_list(request):
 @require_GET
 def facility_map(request):
     form = FacilityFilterForm(request.GET or None, actor=request.user)
-    return render(request, "facilities/map.html", {"form": form, "query": request.GET.urlencode()})
+    # The points API gets the cleaned filters only (not the picker's helper fields or empty values).
+    data = form.cleaned_data if form.is_valid() else {}
+    query = urlencode({k: v for k, v in data.items() if v and k != "sort"})
+    return render(request, "facilities/map.html", {"form": form, "query": query})
 
 
 @capability_required(Cap.FACILITIES_EXPORT)

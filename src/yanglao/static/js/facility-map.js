@@ -8,6 +8,7 @@
  *   data-outline-code  the filter's region, first 6 digits (empty when no region is chosen)
  *   data-home-code     the user's own county, 盟市 or 自治区 (6 digits)
  *   data-filter-region the filter's region code as submitted
+ *   data-home-region   the user's own region code (12 digits)
  *   data-detail-url    /facilities/0/ (0 replaced by the id)
  * and the type and status labels (from models.py, through the filter form) as JSON scripts.
  */
@@ -85,6 +86,8 @@
     setStatus("地图未能显示。");
     showError("地图组件（Leaflet）未能加载，请联系系统管理员检查静态文件（make vendor）。");
     showMapMessage("地图组件未能加载");
+    container.classList.add("is-ready");
+    container.dataset.state = "error";
     return;
   }
   var L = window.L;
@@ -121,10 +124,10 @@
     return container.dataset.detailUrl.replace(/\/0\/$/, "/" + id + "/");
   }
 
-  // A region below the county (township, village) was chosen: the map then shows its facilities
-  // closer than the county's outline.
-  function filterIsBelowCounty() {
-    var code = validCode(container.dataset.filterRegion);
+  // The region looked at (the filter's, else the user's own) lies below the county (a township or a
+  // village): the map then shows its facilities closer than the county's outline.
+  function focusIsBelowCounty() {
+    var code = validCode(container.dataset.filterRegion) || validCode(container.dataset.homeRegion);
     return code.length === 12 && !/^0+$/.test(code.slice(6));
   }
 
@@ -149,17 +152,18 @@
             return {};
           })
           .then(function (body) {
+            var message = String(body.message || "").replace(/[。.]+$/, "");
             var reason;
             if (response.status === 401) {
               reason = "登录已过期，请重新登录。";
             } else if (response.status === 403) {
-              reason = body.message || "您没有查看此数据的权限。";
+              reason = (message || "您没有查看此数据的权限") + "。";
             } else if (response.status === 404) {
               reason = "所选区划不存在或不在您的管辖范围内。";
             } else if (response.status === 422) {
-              reason = "筛选条件有误（" + (body.message || "请求参数有误") + "）。";
+              reason = "筛选条件有误（" + (message || "请求参数有误") + "）。";
             } else {
-              reason = (body.message || "服务器错误") + "（HTTP " + response.status + "）。";
+              reason = (message || "服务器错误") + "（HTTP " + response.status + "）。";
             }
             throw new FetchError(what + "加载失败：" + reason, response.status);
           });
@@ -209,7 +213,7 @@
   var homeBounds = null;
   function fitHome() {
     if (homeBounds && homeBounds.isValid()) {
-      // Keep the legend (top right) off the area when the map is wide enough to spare it.
+      // Keep the legend (bottom right) off the area when the map is wide enough to spare it.
       var legend = container.querySelector(".map-legend");
       var spare = legend && container.clientWidth > 700 ? legend.offsetWidth + 24 : 16;
       map.fitBounds(homeBounds, { paddingTopLeft: [16, 16], paddingBottomRight: [spare, 16], maxZoom: 13 });
@@ -262,7 +266,31 @@
       },
     });
     layer.addTo(map);
+    // A whole 自治区 has about a hundred counties: there, name only those drawn large enough.
+    if (layer.getLayers().length > 20) {
+      map.on("zoomend", function () {
+        thinLabels(layer);
+      });
+      map.whenReady(function () {
+        thinLabels(layer);
+      });
+    }
     return layer;
+  }
+
+  function thinLabels(layer) {
+    layer.eachLayer(function (polygon) {
+      var bounds = polygon.getBounds();
+      var a = map.latLngToLayerPoint(bounds.getNorthWest());
+      var b = map.latLngToLayerPoint(bounds.getSouthEast());
+      var name = polygon.feature.properties.name || "";
+      var fits = b.x - a.x >= name.length * 13 + 8 && b.y - a.y >= 24;
+      if (fits && !polygon.isTooltipOpen()) {
+        polygon.openTooltip();
+      } else if (!fits && polygon.isTooltipOpen()) {
+        polygon.closeTooltip();
+      }
+    });
   }
 
   // --- facilities ----------------------------------------------------------------------------
@@ -313,6 +341,9 @@
       return popupContent(point);
     }, { minWidth: 180 });
     marker.bindTooltip(point[5], { direction: "top", offset: [0, -6] });
+    marker.on("popupopen", function () {
+      marker.closeTooltip();
+    });
     return marker;
   }
 
@@ -393,8 +424,9 @@
     updateStatus();
   }
 
+  // Bottom right: a popup opens upwards from its marker, so it never runs under the legend.
   var Legend = L.Control.extend({
-    options: { position: "topright" },
+    options: { position: "bottomright" },
     onAdd: function () {
       var box = L.DomUtil.create("div", "map-legend");
       box.dataset.total = String(totalShown);
@@ -494,7 +526,7 @@
     }
 
     var hasOutlines = outlineLayer && outlineLayer.getLayers().length > 0;
-    if (pointBounds && (filterIsBelowCounty() || !hasOutlines)) {
+    if (pointBounds && (focusIsBelowCounty() || !hasOutlines)) {
       homeBounds = pointBounds;
     } else if (hasOutlines) {
       homeBounds = outlineLayer.getBounds();
@@ -508,5 +540,14 @@
     }
     container.classList.add("is-ready");
     container.dataset.state = outlines.ok && points.ok ? "ready" : "error";
+  }).catch(function (error) {
+    if (window.console) {
+      window.console.error(error);
+    }
+    setStatus("地图未能显示。");
+    showError("地图显示出错，请刷新页面重试；如仍出错，请联系系统管理员。");
+    showMapMessage("地图显示出错");
+    container.classList.add("is-ready");
+    container.dataset.state = "error";
   });
 })();
