@@ -19,6 +19,7 @@ run: setup
 setup: install vendor
 	$(BIN)/yanglao migrate --noinput
 	$(BIN)/yanglao load_regions
+	$(BIN)/yanglao install_default_rules
 	$(BIN)/yanglao seed_demo --seed $(SEED)
 
 install: $(VENV)/.installed

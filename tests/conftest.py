@@ -21,10 +21,12 @@ HORQIN_TOWN = "150502001"  # 科尔沁街道
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from yanglao.benefits.defaults import install_default_rules
     from yanglao.regions.services import bundled_regions_path, bundled_seats_path, regions_load
 
     with django_db_blocker.unblock():
         regions_load(path=bundled_regions_path(), seats_path=bundled_seats_path())
+        install_default_rules()
 
 
 def make_user(username, role, region, *, must_change=False, is_demo=False, password=PASSWORD, facility=None):

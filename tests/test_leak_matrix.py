@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.assessments.leak_cases import add_assessments
+from tests.assessments.leak_cases import cases as assessment_cases
 from tests.conftest import make_user
 from tests.facilities.leak_cases import add_facilities
 from tests.facilities.leak_cases import cases as facility_cases
@@ -50,6 +52,8 @@ class World:
     my_consortium: object = None
     their_consortium: object = None
     their_facility_task: object = None
+    my_assessment: object = None
+    their_assessment: object = None
 
 
 @pytest.fixture
@@ -72,6 +76,7 @@ def world(db):
     world = World(kailu, kailu_auditor, mine, theirs, my_token, their_token, horqin=horqin)
     _add_elders(world)
     add_facilities(world)
+    add_assessments(world)
     return world
 
 
@@ -557,6 +562,7 @@ ELDER_CASES = {
 
 CASES.update(ELDER_CASES)
 CASES.update(facility_cases(assert_list, api))
+CASES.update(assessment_cases(assert_list, api))
 
 
 def test_every_route_has_a_scope_case_or_a_reason():

@@ -12,6 +12,9 @@ from ninja.renderers import JSONRenderer
 
 from yanglao.accounts.api import audit_router, auth_router, users_router
 from yanglao.accounts.api_auth import BearerToken, SessionAuth
+from yanglao.assessments.api import elder_router as elder_assessments_router
+from yanglao.assessments.api import router as assessments_router
+from yanglao.benefits.api import elder_router as elder_benefits_router
 from yanglao.core.api import ApiError
 from yanglao.elders.api import router as elders_router
 from yanglao.facilities.api import operators_router
@@ -116,5 +119,10 @@ api.add_router("/audit", audit_router)
 api.add_router("/regions", regions_router)
 api.add_router("/regions", network_router)
 api.add_router("/elders", elders_router)
+# Routes under one elder that belong to other domains, mounted at the same prefix (the registry
+# knows none of its consumers): /elders/{id}/assessments, /elders/{id}/entitlements.
+api.add_router("/elders", elder_assessments_router)
+api.add_router("/elders", elder_benefits_router)
+api.add_router("/assessments", assessments_router)
 api.add_router("/facilities", facilities_router)
 api.add_router("/operators", operators_router)

@@ -24,6 +24,9 @@ SECTIONS = [
         [
             ("老年人档案", "elders:list", Cap.ELDERS_VIEW, "elders:"),
             ("批量导入", "elders:import", Cap.ELDERS_IMPORT, "elders:import"),
+            ("能力评估", "assessments:list", Cap.ASSESSMENTS_VIEW, "assessments:"),
+            ("到期复评", "assessments:due", Cap.ASSESSMENTS_VIEW, "assessments:due"),
+            ("享受待遇", "benefits:eligibility", Cap.ASSESSMENTS_VIEW, "benefits:"),
         ],
     ),
     (

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "yanglao.accounts",
     "yanglao.facilities",
     "yanglao.elders",
+    "yanglao.assessments",
+    "yanglao.benefits",
     "yanglao.reports",
     "yanglao.demo",
 ]
@@ -158,6 +160,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 YANGLAO_TOKEN_HOURS = env_int("YANGLAO_TOKEN_HOURS", 12)
+# Routine capability re-assessment, months after the last approved one.
+YANGLAO_REASSESS_MONTHS = env_int("YANGLAO_REASSESS_MONTHS", 12)
 # Number of reverse proxies in front of the app whose X-Forwarded-For may be trusted for the client IP.
 YANGLAO_TRUSTED_PROXIES = env_int("YANGLAO_TRUSTED_PROXIES", 0)
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("core/", include("yanglao.core.urls")),
     path("elders/", include("yanglao.elders.urls")),
     path("facilities/", include("yanglao.facilities.urls")),
+    path("assessments/", include("yanglao.assessments.urls")),
+    path("benefits/", include("yanglao.benefits.urls")),
     path("api/v1/", api.urls),
     # An unknown API path answers in the API's own error shape, in DEBUG too.
     re_path(r"^api/", lambda request: _json_error(404, "not_found", "接口不存在。"), name="api-unknown"),

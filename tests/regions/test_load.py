@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from yanglao.benefits.models import EntitlementRule
 from yanglao.regions.models import Region
 from yanglao.regions.services import RegionFileError, RegionsInUse, regions_load
 
@@ -19,6 +20,7 @@ def empty_regions(db):
     from yanglao.accounts.models import User
 
     User.objects.all().delete()
+    EntitlementRule.objects.all().delete()  # installed with the regions; it points at the province
     Region.objects.filter(level="village").delete()
     Region.objects.filter(level="township").delete()
     Region.objects.filter(level="county").delete()

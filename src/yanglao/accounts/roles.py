@@ -35,20 +35,28 @@ class Cap(models.TextChoices):
     )
     FACILITIES_IMPORT = "facilities.import", "批量导入设施"
     FACILITIES_EXPORT = "facilities.export", "导出设施名单"
+    ASSESSMENTS_VIEW = "assessments.view", "查看能力评估、到期复评名单和享受待遇"
+    ASSESSMENTS_EDIT = "assessments.edit", "开展能力评估（填写、提交）和登记复评原因"
+    ASSESSMENTS_APPROVE = "assessments.approve", "审核能力评估（旗县及以上民政干部，不能审核本人参与的评估）"
 
 
 _EVERYONE = {Cap.DASHBOARD_VIEW, Cap.REGIONS_VIEW, Cap.TOKENS_OWN}
 
 _ELDERS_ALL = {Cap.ELDERS_VIEW, Cap.ELDERS_EDIT, Cap.ELDERS_REVEAL, Cap.ELDERS_IMPORT, Cap.ELDERS_EXPORT}
 _FACILITIES_ALL = {Cap.FACILITIES_VIEW, Cap.FACILITIES_EDIT, Cap.FACILITIES_IMPORT, Cap.FACILITIES_EXPORT}
+_ASSESSMENTS_ALL = {Cap.ASSESSMENTS_VIEW, Cap.ASSESSMENTS_EDIT, Cap.ASSESSMENTS_APPROVE}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OFFICER: frozenset(_EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE} | _ELDERS_ALL | _FACILITIES_ALL),
+    Role.OFFICER: frozenset(
+        _EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE} | _ELDERS_ALL | _FACILITIES_ALL | _ASSESSMENTS_ALL
+    ),
     # An operator's scope is its own facility: it keeps that facility's record and photos up to date.
     Role.OPERATOR: frozenset(_EVERYONE | {Cap.FACILITIES_VIEW, Cap.FACILITIES_EDIT}),
     Role.CAREGIVER: frozenset(_EVERYONE),
     # The desk calls elders and their families: it sees the registry and may reveal phone numbers.
-    Role.DESK: frozenset(_EVERYONE | {Cap.ELDERS_VIEW, Cap.ELDERS_REVEAL, Cap.FACILITIES_VIEW}),
+    Role.DESK: frozenset(
+        _EVERYONE | {Cap.ELDERS_VIEW, Cap.ELDERS_REVEAL, Cap.FACILITIES_VIEW, Cap.ASSESSMENTS_VIEW}
+    ),
     Role.AUDITOR: frozenset(
         _EVERYONE
         | {
@@ -59,9 +67,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.FACILITIES_VIEW,
             Cap.FACILITIES_EXPORT,
         }
+        | {Cap.ASSESSMENTS_VIEW}
     ),
     Role.ADMIN: frozenset(
-        _EVERYONE | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW} | _ELDERS_ALL | _FACILITIES_ALL
+        _EVERYONE
+        | {Cap.USERS_VIEW, Cap.USERS_MANAGE, Cap.AUDIT_VIEW}
+        | _ELDERS_ALL
+        | _FACILITIES_ALL
+        | _ASSESSMENTS_ALL
     ),
 }
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from yanglao.accounts.models import User
 from yanglao.accounts.roles import Role
 from yanglao.accounts.services import user_create
+from yanglao.demo.assessments import seed_assessments
 from yanglao.demo.elders import seed_elders
 from yanglao.demo.facilities import seed_facilities
 from yanglao.facilities.models import Facility, FacilityType
@@ -52,6 +53,7 @@ class SeedResult:
     existing: list[str]
     elders: int = 0
     facilities: int = 0
+    assessments: int = 0
 
 
 @transaction.atomic
@@ -83,7 +85,10 @@ def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
         )
         created.append(login.username)
     made = seed_elders(count=elders, seed=seed) if elders else 0
-    return SeedResult(created=created, existing=existing, elders=made, facilities=facilities)
+    assessed = seed_assessments(seed=seed, password=DEMO_PASSWORD) if elders else 0
+    return SeedResult(
+        created=created, existing=existing, elders=made, facilities=facilities, assessments=assessed
+    )
 
 
 def demo_login_table() -> str:

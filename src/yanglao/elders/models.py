@@ -118,6 +118,10 @@ class Elder(models.Model):
         "婚姻状况", max_length=10, choices=MaritalStatus.choices, default=MaritalStatus.UNKNOWN
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # The latest approved capability assessment's final level (GB/T 42195: 0 能力完好 … 4 能力完全丧失),
+    # kept here by the assessments domain through ``services.capability_record``.
+    capability_level = models.PositiveSmallIntegerField("能力等级", null=True, blank=True)
+    capability_assessed_on = models.DateField("能力评估日期", null=True, blank=True)
     status_date = models.DateField("状态日期", null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False

@@ -27,6 +27,7 @@ from yanglao.elders.models import (
     LivingSituation,
     Status,
 )
+from yanglao.elders.signals import elder_changed
 from yanglao.elders.validation import ElderInput
 from yanglao.regions.models import Region
 
@@ -56,6 +57,11 @@ def _snapshot(elder: Elder) -> dict:
         "marital_status": elder.marital_status,
         "status": elder.status,
     }
+
+
+def _changed(elder: Elder, on: date, what: str) -> None:
+    """Tell the consumers (entitlements…) once the transaction that changed the person commits."""
+    transaction.on_commit(lambda: elder_changed.send(sender=Elder, elder=elder, on=on, what=what))
 
 
 def elder_event_record(
@@ -222,6 +228,7 @@ def elder_create(*, actor, data: ElderInput, event_kind: str = ElderEvent.Kind.C
         changes=audit.diff({}, {**_snapshot(elder), "id_number": data.id_number.value}, personal=PERSONAL),
     )
     _flag_duplicates(elder)
+    _changed(elder, today, "created")
     return elder
 
 
@@ -251,6 +258,7 @@ def elder_update(
         changes["id_number"] = ["（已更正）", elder.id_number_masked]
     if elder.living_situation != before["living_situation"]:
         _sync_living_category(elder, actor=actor, on=timezone.localdate())
+        _changed(elder, timezone.localdate(), "living_situation")
     if changes:
         labels = "、".join(FIELD_LABELS.get(f, f) for f in changes)
         elder_event_record(
@@ -313,6 +321,7 @@ def elder_move(*, actor, elder: Elder, region: Region, address: str = "", reason
         summary=f"迁移至 {region.code}",
         changes={"region": [old.code, region.code]},
     )
+    _changed(elder, timezone.localdate(), "region")
     return elder
 
 
@@ -355,6 +364,7 @@ def elder_set_status(*, actor, elder: Elder, status: str, on: date, reason: str 
         summary=f"状态变更为{label}",
         changes={"status": [before, status]},
     )
+    _changed(elder, on, "status")
     return elder
 
 
@@ -431,6 +441,7 @@ def category_add(
         },
     )
     audit.record(actor=actor, action=audit.Action.CREATE, obj=elder, summary=summary)
+    _changed(elder, valid_from, "category")
     return membership
 
 
@@ -457,6 +468,7 @@ def category_end(
         data={"category": membership.category, "valid_to": str(valid_to), "reason": reason},
     )
     audit.record(actor=actor, action=audit.Action.UPDATE, obj=elder, summary=summary)
+    _changed(elder, valid_to + timedelta(days=1), "category")  # the first day without it
     return membership
 
 
@@ -612,3 +624,49 @@ def duplicate_dismiss(*, actor, flag: DuplicateFlag, reason: str) -> DuplicateFl
         summary=f"核实与档案 {flag.other_id} 不是同一人：{reason}"[:500],
     )
     return flag
+
+
+# --- capability (written by the assessments domain) ---------------------------------------------
+
+CAPABILITY_LEVEL_NAMES = [
+    "能力完好",
+    "能力轻度受损（轻度失能）",
+    "能力中度受损（中度失能）",
+    "能力重度受损（重度失能）",
+    "能力完全丧失（完全失能）",
+]
+# Which levels make a person 失能 or 半失能 in the registry's categories: the moderate level is
+# 半失能, the severe and total ones 失能 (GB/T 42195 levels 2, 3–4).
+DISABILITY_BY_LEVEL = {2: Category.SEMI_DISABLED, 3: Category.DISABLED_CARE, 4: Category.DISABLED_CARE}
+
+
+@transaction.atomic
+def capability_record(*, elder: Elder, level: int, on: date, reference: str, actor=None) -> Elder:
+    """An approved assessment's final level becomes the person's level from ``on``; the 失能/半失能
+    category follows it, and the history says where it came from."""
+    if level not in range(5):
+        raise ValueError(f"capability level {level!r} is not 0–4")
+    before = elder.capability_level
+    elder.capability_level, elder.capability_assessed_on = level, on
+    elder.save(update_fields=["capability_level", "capability_assessed_on"])
+    wanted = DISABILITY_BY_LEVEL.get(level)
+    for category in (Category.DISABLED_CARE, Category.SEMI_DISABLED):
+        category_sync(
+            elder=elder,
+            category=category,
+            active=category == wanted,
+            on=on,
+            source=f"能力评估 {reference}",
+            actor=actor,
+        )
+    was = CAPABILITY_LEVEL_NAMES[before] if before is not None else "未评估"
+    elder_event_record(
+        elder=elder,
+        kind="capability",
+        source="assessments",
+        actor=actor,
+        summary=f"能力等级：{was} → {CAPABILITY_LEVEL_NAMES[level]}（评估 {reference}，{on}）",
+        data={"from": before, "to": level, "assessment": reference},
+    )
+    _changed(elder, on, "capability")
+    return elder

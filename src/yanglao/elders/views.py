@@ -27,6 +27,7 @@ from yanglao.elders.forms import (
     elder_raw,
 )
 from yanglao.elders.models import CategoryMembership, Status
+from yanglao.elders.panels import render_panels
 from yanglao.elders.validation import parse_region
 from yanglao.regions.resolver import RegionResolver
 
@@ -102,6 +103,7 @@ def elder_detail(request, pk):
             "category_form": CategoryForm(initial={"valid_from": date.today()}),
             "status_form": StatusForm(initial={"status_date": date.today()}),
             "end_form": CategoryEndForm(initial={"valid_to": date.today()}),
+            "panels": render_panels(request, elder),
         },
     )
 

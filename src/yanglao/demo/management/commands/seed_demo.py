@@ -19,5 +19,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"演示数据：新建账号 {len(result.created)} 个，已存在 {len(result.existing)} 个；"
-            f"新建设施 {result.facilities} 个，老年人档案 {result.elders} 份（seed={seed}）"
+            f"新建设施 {result.facilities} 个，老年人档案 {result.elders} 份，能力评估 {result.assessments} 份（seed={seed}）"
         )
