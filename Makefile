@@ -20,6 +20,7 @@ setup: install vendor
 	$(BIN)/yanglao migrate --noinput
 	$(BIN)/yanglao load_regions
 	$(BIN)/yanglao install_default_rules
+	$(BIN)/yanglao install_catalogue
 	$(BIN)/yanglao seed_demo --seed $(SEED)
 
 install: $(VENV)/.installed

@@ -12,13 +12,18 @@ from ninja.renderers import JSONRenderer
 
 from yanglao.accounts.api import audit_router, auth_router, users_router
 from yanglao.accounts.api_auth import BearerToken, SessionAuth
+from yanglao.alarms.api import router as alarms_router
+from yanglao.alarms.desk_api import router as alarms_desk_router
 from yanglao.assessments.api import elder_router as elder_assessments_router
 from yanglao.assessments.api import router as assessments_router
 from yanglao.benefits.api import elder_router as elder_benefits_router
+from yanglao.care.api import router as care_router
+from yanglao.care.order_api import router as care_orders_router
 from yanglao.core.api import ApiError
 from yanglao.elders.api import router as elders_router
 from yanglao.facilities.api import operators_router
 from yanglao.facilities.api import router as facilities_router
+from yanglao.planning.api import router as planning_router
 from yanglao.regions.api import router as regions_router
 from yanglao.reports.api import regions_router as network_router
 
@@ -126,3 +131,13 @@ api.add_router("/elders", elder_benefits_router)
 api.add_router("/assessments", assessments_router)
 api.add_router("/facilities", facilities_router)
 api.add_router("/operators", operators_router)
+# care mounts /catalogue, /providers, /caregivers, /orders, /settlements, /meals under the root;
+# alarms mounts /devices, /device-events, /alarms.
+api.add_router("", care_router)
+api.add_router("/settlements", "yanglao.care.settlement_api.router")
+api.add_router("", care_orders_router)
+api.add_router("", alarms_router)
+api.add_router("", alarms_desk_router)  # the desk: /alarms, /alarms/{id}/…, /alarms/stream, /alarms/sla
+# planning mounts /coverage, /siting, /targets, /plans.
+api.add_router("", planning_router)
+api.add_router("", "yanglao.planning.plan_api.router")  # /plans, /plans/{id}/progress, /targets

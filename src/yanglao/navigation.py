@@ -30,6 +30,41 @@ SECTIONS = [
         ],
     ),
     (
+        "居家社区服务",
+        [
+            ("服务目录", "care:catalogue", Cap.CARE_VIEW, "care:catalogue"),
+            ("服务商", "care:providers", Cap.CARE_VIEW, "care:provider"),
+            ("护理员", "care:caregivers", Cap.CARE_VIEW, "care:caregiver"),
+            ("服务覆盖", "care:coverage", Cap.CARE_VIEW, "care:coverage"),
+            ("服务工单", "care:order_list", Cap.CARE_VIEW, "care:order"),
+            ("派单", "care:dispatch", Cap.CARE_DISPATCH, "care:dispatch"),
+            ("派单建议", "care:dispatch_plan", Cap.CARE_DISPATCH, "care:dispatch_plan"),
+            ("资金结算", "care:settlements", Cap.CARE_VIEW, "care:settlement"),
+            ("我的工单", "care:mobile", Cap.CARE_VISIT, "care:mobile"),
+        ],
+    ),
+    (
+        "呼叫中心",
+        [
+            ("告警台", "alarms:desk", Cap.ALARMS_VIEW, "alarms:desk"),
+            ("告警记录", "alarms:alarm_list", Cap.ALARMS_VIEW, "alarms:alarm_"),
+            ("来电登记", "alarms:hotline", Cap.ALARMS_HANDLE, "alarms:hotline"),
+            ("服务水平", "alarms:sla", Cap.ALARMS_VIEW, "alarms:sla"),
+            ("告警设备", "alarms:device_list", Cap.ALARMS_VIEW, "alarms:device_"),
+            ("设备错误", "alarms:device_errors", Cap.ALARMS_VIEW, "alarms:device_errors"),
+        ],
+    ),
+    (
+        "规划",
+        [
+            ("服务圈覆盖", "planning:coverage", Cap.PLANNING_VIEW, "planning:coverage"),
+            ("选址分析", "planning:siting", Cap.PLANNING_VIEW, "planning:siting"),
+            ("政策目标", "planning:targets", Cap.PLANNING_VIEW, "planning:targets"),
+            ("建设计划", "planning:plan_list", Cap.PLANNING_VIEW, "planning:plan_"),
+            ("月度进度", "planning:plan_reports", Cap.PLANNING_VIEW, "planning:plan_reports"),
+        ],
+    ),
+    (
         "系统",
         [
             ("用户管理", "accounts:user_list", Cap.USERS_VIEW, "accounts:user_"),

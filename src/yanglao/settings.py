@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "yanglao.elders",
     "yanglao.assessments",
     "yanglao.benefits",
+    "yanglao.care",
+    "yanglao.alarms",
+    "yanglao.planning",
     "yanglao.reports",
     "yanglao.demo",
 ]
@@ -162,6 +165,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 YANGLAO_TOKEN_HOURS = env_int("YANGLAO_TOKEN_HOURS", 12)
 # Routine capability re-assessment, months after the last approved one.
 YANGLAO_REASSESS_MONTHS = env_int("YANGLAO_REASSESS_MONTHS", 12)
+# Home visits: a check-in farther than this from the elder's home, or a visit shorter than this
+# share of the product's standard time, is flagged for review instead of paid.
+YANGLAO_CHECKIN_MAX_DISTANCE_M = env_int("YANGLAO_CHECKIN_MAX_DISTANCE_M", 300)
+YANGLAO_SHORT_VISIT_PERCENT = env_int("YANGLAO_SHORT_VISIT_PERCENT", 50)
 # Number of reverse proxies in front of the app whose X-Forwarded-For may be trusted for the client IP.
 YANGLAO_TRUSTED_PROXIES = env_int("YANGLAO_TRUSTED_PROXIES", 0)
 

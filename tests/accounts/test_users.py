@@ -208,3 +208,44 @@ def test_token_revoked_by_its_owner_or_an_admin_in_scope_only(kailu_officer, hor
         services.token_revoke(actor=horqin_officer, token=token)
     services.token_revoke(actor=kailu_officer, token=token)
     assert ApiToken.objects.get(pk=token.pk).revoked_by == kailu_officer
+
+
+@pytest.mark.django_db
+def test_provider_staff_work_for_one_operator_and_see_only_its_rows(kailu_officer, horqin_officer):
+    from yanglao.core.creditcode import make_credit_code
+    from yanglao.facilities.services import operator_create
+    from yanglao.regions.models import Region
+
+    county = Region.objects.get(code="150523000000")
+    operator = operator_create(
+        actor=None,
+        name="开鲁县康养服务公司",
+        credit_code=make_credit_code("91150523MA0Q3AB01"),
+        kind="enterprise",
+        region=county,
+    )
+    with pytest.raises(ValidationError) as missing:
+        services.user_create(
+            actor=kailu_officer, username="kl-prov", display_name="李", role="provider", region_code="150523"
+        )
+    assert codes(missing.value) == {"operator": ["operator_required"]}
+    with pytest.raises(ValidationError) as foreign:
+        services.user_create(
+            actor=horqin_officer,
+            username="kl-prov",
+            display_name="李",
+            role="provider",
+            region_code="150502",
+            operator_id=operator.pk,
+        )
+    assert codes(foreign.value) == {"operator": ["operator_unknown"]}
+    user, _ = services.user_create(
+        actor=kailu_officer,
+        username="kl-prov",
+        display_name="李",
+        role="provider",
+        region_code="150523",
+        operator_id=operator.pk,
+    )
+    assert user.scope.operator_id == operator.pk and user.scope.prefix == "150523"
+    assert user.can("care.dispatch") and not user.can("care.settle")

@@ -212,6 +212,15 @@ def test_a_future_reference_date_is_refused_on_create(elder, assessor):
 
 
 @pytest.mark.django_db
+def test_the_reason_other_must_be_written_out(elder, assessor):
+    with pytest.raises(ValidationError) as error:
+        draft(elder, assessor, reason="other", reason_note="  ")
+    assert codes(error.value) == {"reason_note_required"}
+    assert not Assessment.objects.filter(elder=elder).exists()
+    assert draft(elder, assessor, reason="other", reason_note="家属申请").reason_note == "家属申请"
+
+
+@pytest.mark.django_db
 def test_a_future_reference_date_is_refused_on_save(elder, assessor):
     assessment = draft(elder, assessor)
     with pytest.raises(ValidationError) as error:
@@ -583,6 +592,21 @@ def test_routine_reassessment_is_due_12_months_after_the_last_approved(
     else:
         row = rows[elder.pk]
         assert (row.kind, row.last_date, row.due_date) == (kind, LAST, date(2025, 6, 20))
+
+
+@pytest.mark.django_db
+def test_a_due_list_longer_than_its_limit_keeps_the_earliest_and_says_so(
+    assessor, second, approver, kailu_officer, monkeypatch
+):
+    monkeypatch.setattr(selectors, "DUE_LIST_LIMIT", 2)
+    people = [make_elder(KAILU_VILLAGE, name=f"老人{n}", born=date(1940, 4, n + 1)) for n in range(3)]
+    for n, person in enumerate(people):
+        approved(person, assessor, second, approver, on=date(2024, 6, 1 + n))
+    rows = selectors.due_list(actor=kailu_officer, today=date(2025, 7, 1))
+    assert rows.truncated
+    assert [r.elder.pk for r in rows] == [people[0].pk, people[1].pk]
+    monkeypatch.setattr(selectors, "DUE_LIST_LIMIT", 3)
+    assert not selectors.due_list(actor=kailu_officer, today=date(2025, 7, 1)).truncated
 
 
 @pytest.mark.django_db

@@ -206,6 +206,18 @@ def test_a_county_rule_applies_in_that_county_only():
 
 
 @pytest.mark.django_db
+def test_a_county_rule_is_visible_to_the_city_above_it_and_not_to_other_counties(
+    city_officer, kailu_officer, horqin_officer
+):
+    from yanglao.benefits.selectors import rules_visible
+
+    rule(region="150523")
+    assert "local" in {r.code for r in rules_visible(actor=city_officer)}
+    assert "local" in {r.code for r in rules_visible(actor=kailu_officer)}
+    assert "local" not in {r.code for r in rules_visible(actor=horqin_officer)}
+
+
+@pytest.mark.django_db
 def test_living_situation_and_maximum_age_conditions():
     rule(conditions={"living_situations": ["alone", "empty_nest"], "max_age": 89})
     turns_90 = date(2025, 5, 1)

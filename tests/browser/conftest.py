@@ -59,7 +59,11 @@ def server(tmp_path_factory):
     port = _free_port()
     log = open(var / "server.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
-        [*manage, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        # The tests drive the alarm worker and the escalation clock themselves, step by step.
+        [*manage, "serve", "--port", str(port), "--no-desk-processes"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -95,6 +95,8 @@ class UserOut(Schema):
     role_title: str
     region_code: str = Field(..., alias="region_id")
     region_name: str
+    facility_id: int | None
+    operator_id: int | None
     is_active: bool
     is_demo: bool
     must_change_password: bool
@@ -122,6 +124,8 @@ class UserCreateIn(Schema):
     display_name: str = Field(..., max_length=64)
     role: Role
     region: str = Field(..., max_length=12, description="区划代码")
+    facility_id: int | None = Field(None, description="机构运营人员的所属设施编号")
+    operator_id: int | None = Field(None, description="服务商人员的所属运营主体编号")
 
 
 class UserCreatedOut(Schema):
@@ -155,6 +159,8 @@ def user_create(request, payload: UserCreateIn):
         display_name=payload.display_name,
         role=payload.role,
         region_code=payload.region,
+        facility_id=payload.facility_id,
+        operator_id=payload.operator_id,
     )
     return Status(201, {"user": user, "initial_password": initial})
 

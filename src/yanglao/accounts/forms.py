@@ -68,9 +68,20 @@ class UserCreateForm(forms.Form):
     display_name = forms.CharField(label="姓名", max_length=64)
     role = forms.ChoiceField(label="角色")
     region = forms.CharField(label="所属区划")
+    facility = forms.IntegerField(
+        label="所属机构（设施编号）", required=False, min_value=1, help_text="角色为机构运营人员时必填"
+    )
+    operator = forms.TypedChoiceField(
+        label="所属服务商", required=False, coerce=int, empty_value=None, help_text="角色为服务商人员时必填"
+    )
 
     def __init__(self, *args, actor, **kwargs):
+        from yanglao.facilities.selectors import operator_list
+
         super().__init__(*args, **kwargs)
+        self.fields["operator"].choices = [("", "—不适用—")] + [
+            (o.pk, o.name) for o in operator_list(actor=actor).only("pk", "name")[:500]
+        ]
         allowed = assignable_roles(actor.role)
         self.fields["role"].choices = [("", "—请选择—")] + [
             (v, label) for v, label in Role.choices if v in allowed

@@ -37,6 +37,15 @@ class User(AbstractBaseUser):
         related_name="staff",
         verbose_name="所属机构",
     )
+    # A provider's staff work for one operator (the 服务商 is an operator under contract).
+    operator = models.ForeignKey(
+        "facilities.Operator",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name="所属服务商",
+    )
     is_active = models.BooleanField("启用", default=True)
     is_demo = models.BooleanField("演示账号", default=False)
     must_change_password = models.BooleanField("须修改初始密码", default=True)
@@ -70,6 +79,10 @@ class User(AbstractBaseUser):
             if self.facility_id is None:
                 return Scope.nothing()
             return Scope(prefix=self.facility.region.prefix, facility_id=self.facility_id)
+        if self.role == Role.PROVIDER:
+            if self.operator_id is None:
+                return Scope.nothing()
+            return Scope(prefix=self.region.prefix, operator_id=self.operator_id)
         return Scope(prefix=self.region.prefix)
 
     @property

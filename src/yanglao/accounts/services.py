@@ -153,6 +153,18 @@ def _resolve_facility(actor, facility_id):
     return facility, None
 
 
+def _resolve_operator(actor, operator_id):
+    """The operator (服务商) a provider account works for: required, and visible to the actor."""
+    from yanglao.facilities.models import Operator
+
+    if not operator_id:
+        return None, ValidationError("服务商人员须指定所属服务商（运营主体编号）。", code="operator_required")
+    operator = Operator.objects.filter(pk=operator_id).first()
+    if operator is None or (actor is not None and not actor.scope.contains(operator.region_id)):
+        return None, ValidationError("服务商不存在或不在您的管辖范围内。", code="operator_unknown")
+    return operator, None
+
+
 def may_manage(*, actor: User, user: User) -> bool:
     return (
         actor.can("users.manage")
@@ -188,12 +200,18 @@ def user_create(
     password: str | None = None,
     is_demo: bool = False,
     facility_id: int | None = None,
+    operator_id: int | None = None,
+    password_hash: str | None = None,
 ) -> tuple[User, str]:
     """Create an account inside the actor's scope. Returns the user and its initial password.
 
     ``actor=None`` is the server console (``yanglao createuser``, demo data): whoever can run it
-    already holds the whole installation, so no scope applies.
+    already holds the whole installation, so no scope applies. Only the console may pass a
+    ready ``password_hash``: the demo accounts share one published password, and hashing it
+    once instead of per account takes seconds off ``make setup``.
     """
+    if password_hash is not None and actor is not None:
+        raise ValueError("password_hash is for the console only")
     username = (username or "").strip()
     display_name = (display_name or "").strip()
     errors = {}
@@ -224,10 +242,15 @@ def user_create(
             and not facility.region_id.startswith(region.prefix)
         ):
             errors["facility"] = ValidationError("所属机构不在所选区划内。", code="facility_region")
+    operator = None
+    if role == Role.PROVIDER:
+        operator, operator_error = _resolve_operator(actor, operator_id)
+        if operator_error:
+            errors["operator"] = operator_error
     if errors:
         raise ValidationError(errors)
 
-    initial = password or generate_initial_password()
+    initial = "" if password_hash else password or generate_initial_password()
     user = User(
         username=username,
         display_name=display_name,
@@ -237,12 +260,16 @@ def user_create(
         is_demo=is_demo,
         must_change_password=not is_demo,
         facility=facility,
+        operator=operator,
     )
-    try:
-        password_validation.validate_password(initial, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.error_list}) from None
-    user.set_password(initial)
+    if password_hash:
+        user.password = password_hash
+    else:
+        try:
+            password_validation.validate_password(initial, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.error_list}) from None
+        user.set_password(initial)
     user.full_clean(exclude=["password"])
     user.save()
     audit.record(

@@ -107,6 +107,8 @@ def user_create(request):
                 display_name=form.cleaned_data["display_name"],
                 role=form.cleaned_data["role"],
                 region_code=form.cleaned_data["region"],
+                facility_id=form.cleaned_data["facility"],
+                operator_id=form.cleaned_data["operator"],
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)

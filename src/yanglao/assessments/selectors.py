@@ -101,7 +101,17 @@ class DueRow:
     triggers: list[ReassessmentTrigger]
 
 
-def due_list(*, actor, region: str = "", today: date | None = None) -> list[DueRow]:
+DUE_LIST_LIMIT = 5000
+
+
+class DueList(list):
+    """The due rows; ``truncated`` when more routine re-assessments fall due than the list holds
+    (the earliest due are kept; the page says so and asks to narrow the region)."""
+
+    truncated = False
+
+
+def due_list(*, actor, region: str = "", today: date | None = None) -> DueList:
     """Who needs assessing: routine re-assessment due within 30 days or overdue (12 months after the
     last approved one, a setting), and everyone with an unresolved trigger (即时评估)."""
     _require(actor)
@@ -136,13 +146,17 @@ def due_list(*, actor, region: str = "", today: date | None = None) -> list[DueR
                 DueRow(elder, None, min(t.occurred_on for t in open_triggers), "immediate", open_triggers)
             )
             seen.add(elder_id)
-    for elder in elders[:5000]:
+    fetched = list(elders[: DUE_LIST_LIMIT + 1])
+    truncated = len(fetched) > DUE_LIST_LIMIT
+    for elder in fetched[:DUE_LIST_LIMIT]:
         if elder.pk in seen:
             continue
         due = _months_before(elder.last_assessed, -months)
         rows.append(DueRow(elder, elder.last_assessed, due, "overdue" if due < today else "soon", []))
     order = {"immediate": 0, "overdue": 1, "soon": 2}
-    return sorted(rows, key=lambda r: (order[r.kind], r.due_date or today))
+    result = DueList(sorted(rows, key=lambda r: (order[r.kind], r.due_date or today)))
+    result.truncated = truncated
+    return result
 
 
 def next_routine_due(elder: Elder):

@@ -75,6 +75,9 @@ def assessment_create(
         )
     if reason not in Reason.values:
         errors["reason"] = ValidationError("评估原因无效。", code="invalid_choice")
+    elif reason == Reason.OTHER and not reason_note.strip():
+        # The report prints the reason; "其他" alone tells a reader of the report nothing.
+        errors["reason_note"] = ValidationError("评估原因为“其他”时请写明原因。", code="reason_note_required")
     if errors:
         raise ValidationError(errors)
     for _ in range(3):  # two assessors numbering at the same moment: the unique number decides

@@ -52,10 +52,12 @@ def due(request):
     data = form.cleaned_data if form.is_valid() else {}
     rows = selectors.due_list(actor=request.user, region=data.get("region") or "")
     counts = {kind: sum(1 for r in rows if r.kind == kind) for kind in ("immediate", "overdue", "soon")}
+    truncated = rows.truncated
     if data.get("kind"):
         rows = [r for r in rows if r.kind == data["kind"]]
     return render(request, "assessments/due.html", {
         "page": page_of(request, rows), "form": form, "counts": counts, "months": selectors.reassess_interval(),
+        "truncated": truncated, "limit": selectors.DUE_LIST_LIMIT,
     })  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from yanglao.accounts.roles import Cap
@@ -40,11 +40,13 @@ def eligibility_list(*, actor, filters: EligibilityFilters) -> QuerySet[Entitlem
 
 
 def rules_visible(*, actor) -> QuerySet[EntitlementRule]:
+    """The rules in force for the actor's region: those made above it (which apply to it) and
+    those its own counties and townships made inside it."""
     _require(actor)
     prefixes = [actor.scope.prefix[:n] for n in (2, 4, 6, 9, 12) if n <= len(actor.scope.prefix)]
     today = timezone.localdate()
     return (
-        EntitlementRule.objects.filter(region__prefix__in=prefixes)
+        EntitlementRule.objects.filter(Q(region__prefix__in=prefixes) | actor.scope.q("region__code"))
         .exclude(valid_to__lt=today)
         .select_related("region")
         .order_by("benefit", "code")

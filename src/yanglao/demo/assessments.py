@@ -39,6 +39,7 @@ from yanglao.assessments.standard import (
 )
 from yanglao.benefits.models import EntitlementGrant, EntitlementRule
 from yanglao.benefits.services import entitlements_for
+from yanglao.demo.passwords import demo_password_hash
 from yanglao.elders.models import Category, CategoryMembership, Elder, ElderEvent
 from yanglao.elders.services import CAPABILITY_LEVEL_NAMES, DISABILITY_BY_LEVEL
 
@@ -64,7 +65,7 @@ def _assessors(counties: list[str], password: str) -> dict[str, tuple[User, User
                     display_name=f"{names.get(county + '000000', county)}评估员{word}",
                     role=Role.OFFICER,
                     region_code=county,
-                    password=password,
+                    password_hash=demo_password_hash(password),
                     is_demo=True,
                 )
             users.append(user)

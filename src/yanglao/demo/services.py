@@ -13,9 +13,13 @@ from django.db import transaction
 from yanglao.accounts.models import User
 from yanglao.accounts.roles import Role
 from yanglao.accounts.services import user_create
+from yanglao.demo.alarms import alarm_login_rows, seed_alarms
 from yanglao.demo.assessments import seed_assessments
+from yanglao.demo.care import care_login_rows, seed_care
+from yanglao.demo.care_orders import seed_orders
 from yanglao.demo.elders import seed_elders
 from yanglao.demo.facilities import seed_facilities
+from yanglao.demo.passwords import demo_password_hash
 from yanglao.facilities.models import Facility, FacilityType
 
 DEMO_PASSWORD = "yanglao-demo-2026"
@@ -54,6 +58,7 @@ class SeedResult:
     elders: int = 0
     facilities: int = 0
     assessments: int = 0
+    caregivers: int = 0
 
 
 @transaction.atomic
@@ -79,21 +84,31 @@ def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
             display_name=login.display_name,
             role=login.role,
             region_code=login.region,
-            password=DEMO_PASSWORD,
+            password_hash=demo_password_hash(DEMO_PASSWORD),
             is_demo=True,
             facility_id=facility.pk if facility else None,
         )
         created.append(login.username)
     made = seed_elders(count=elders, seed=seed) if elders else 0
     assessed = seed_assessments(seed=seed, password=DEMO_PASSWORD) if elders else 0
+    caregivers = seed_care(seed=seed, password=DEMO_PASSWORD)
+    seed_orders(seed=seed)  # three months of 开鲁县 work orders (demo/care_orders.py)
+    seed_alarms(seed=seed, password=DEMO_PASSWORD)
     return SeedResult(
-        created=created, existing=existing, elders=made, facilities=facilities, assessments=assessed
+        created=created,
+        existing=existing,
+        elders=made,
+        facilities=facilities,
+        assessments=assessed,
+        caregivers=caregivers,
     )
 
 
 def demo_login_table() -> str:
     present = set(User.objects.filter(is_demo=True).values_list("username", flat=True))
     rows = [f"  {d.username:<12} {d.note}" for d in DEMO_LOGINS if d.username in present]
+    rows += care_login_rows(present)
+    rows += alarm_login_rows(present)
     if not rows:
         return ""
     return f"演示账号（密码均为 {DEMO_PASSWORD}）：\n" + "\n".join(rows)

@@ -28,4 +28,14 @@ SERVICE_ITEMS: list[tuple[str, str, str]] = [
 ]
 CODES = {code for code, _, _ in SERVICE_ITEMS}
 LABELS = {code: f"{category}·{item}" for code, category, item in SERVICE_ITEMS}
-BY_NAME = {item: code for code, _, item in SERVICE_ITEMS} | {f"{c}·{i}": code for code, c, i in SERVICE_ITEMS}
+_CATEGORIES = list(dict.fromkeys(category for _, category, _ in SERVICE_ITEMS))
+# The catalogue numbers the care domain uses ("01.03" = the first category's third item).
+NUMBERS = {
+    code: f"{_CATEGORIES.index(category) + 1:02d}.{[c for c, cat, _ in SERVICE_ITEMS if cat == category].index(code) + 1:02d}"
+    for code, category, _ in SERVICE_ITEMS
+}
+BY_NAME = (
+    {item: code for code, _, item in SERVICE_ITEMS}
+    | {f"{c}·{i}": code for code, c, i in SERVICE_ITEMS}
+    | {number: code for code, number in NUMBERS.items()}
+)

@@ -95,7 +95,7 @@ def facility_detail(request, pk):
         "manages_status": manages_status and bool(TRANSITIONS[facility.status]),
         "status_form": status_form,
         "photo_form": PhotoForm(),
-        "services": [catalogue.LABELS.get(code, code) for code in facility.services],
+        "services": sorted((catalogue.NUMBERS.get(code, ""), catalogue.LABELS.get(code, code)) for code in facility.services),
     })  # fmt: skip
 
 

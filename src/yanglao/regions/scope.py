@@ -24,6 +24,8 @@ class Scope:
     # A scope may be narrowed to explicit objects (a facility operator sees one facility); the
     # selectors of that domain read it, the region rule still applies first.
     facility_id: int | None = None
+    # A provider's staff see only their operator's rows (orders, caregivers, statements).
+    operator_id: int | None = None
 
     @classmethod
     def nothing(cls) -> "Scope":

@@ -1,7 +1,23 @@
+import atexit
 import os
+import socket
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+# The alarm desk needs three loops beside the web server: the worker that turns stored device
+# events into alarms, the escalation clock, and (when a broker is there) the MQTT ingester.
+DESK_PROCESSES = ("alarm_worker", "escalate_alarms")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 class Command(BaseCommand):
@@ -16,8 +32,13 @@ class Command(BaseCommand):
             action="store_true",
             help="do not run background tasks in this process (run `yanglao worker` separately)",
         )
+        parser.add_argument(
+            "--no-desk-processes",
+            action="store_true",
+            help="do not start the alarm worker, escalation and MQTT ingester (run them under a supervisor)",
+        )
 
-    def handle(self, *args, host, port, workers, no_task_worker=False, **options):
+    def handle(self, *args, host, port, workers, no_task_worker=False, no_desk_processes=False, **options):
         import uvicorn
 
         from yanglao.core.tasks import start_worker_thread
@@ -26,6 +47,8 @@ class Command(BaseCommand):
             # Zero-setup default: one process serves pages and runs imports. Production runs
             # `yanglao worker` processes and passes --no-task-worker.
             start_worker_thread()
+        if not no_desk_processes:
+            self._start_desk_processes()
 
         self.stdout.write(
             f"yanglao 正在 http://{host}:{port}/ 提供服务（{settings.YANGLAO_ENV}，Ctrl-C 停止）"
@@ -39,3 +62,38 @@ class Command(BaseCommand):
             proxy_headers=settings.YANGLAO_TRUSTED_PROXIES > 0,
             server_header=False,
         )
+
+    def _start_desk_processes(self) -> None:
+        from yanglao.alarms import bus, conf
+
+        names = list(DESK_PROCESSES)
+        if _reachable(conf.mqtt_host(), conf.mqtt_port()):
+            names.append("ingest_mqtt")
+        else:
+            self.stdout.write(
+                f"提示：未连接到 MQTT 代理 {conf.mqtt_host()}:{conf.mqtt_port()}（Mosquitto），"
+                "设备事件只能经 HTTP 上报（/api/v1/device-events）。"
+            )
+        client = bus.client()
+        try:
+            redis_up = client is not None and client.ping()
+        except Exception:  # any failure means the same here: no live push
+            redis_up = False
+        if not redis_up:
+            self.stdout.write("提示：未连接到 Redis，告警台以降级模式运行（每 2 秒刷新，而不是实时推送）。")
+        children = [
+            subprocess.Popen([sys.executable, "-m", "yanglao.cli", name], env=os.environ.copy())  # noqa: S603 - our own commands
+            for name in names
+        ]
+        self.stdout.write(f"告警台后台进程已启动：{'、'.join(names)}")
+
+        def stop_children():
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+        atexit.register(stop_children)

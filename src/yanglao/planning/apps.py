@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlanningConfig(AppConfig):
+    name = "yanglao.planning"
+    label = "planning"
+    verbose_name = "规划：覆盖、选址、目标与建设计划"
