@@ -12,6 +12,18 @@ from django.core.management.base import BaseCommand
 DESK_PROCESSES = ("alarm_worker", "escalate_alarms")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when `serve` ends, however it ends
+    (uvicorn re-raises the signal that stopped it, so no atexit hook runs)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # not Linux: the atexit hook below is all there is
+        pass
+
+
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -82,7 +94,11 @@ class Command(BaseCommand):
         if not redis_up:
             self.stdout.write("提示：未连接到 Redis，告警台以降级模式运行（每 2 秒刷新，而不是实时推送）。")
         children = [
-            subprocess.Popen([sys.executable, "-m", "yanglao.cli", name], env=os.environ.copy())  # noqa: S603 - our own commands
+            subprocess.Popen(  # noqa: S603 - our own commands
+                [sys.executable, "-m", "yanglao.cli", name],
+                env=os.environ.copy(),
+                preexec_fn=_die_with_parent,
+            )
             for name in names
         ]
         self.stdout.write(f"告警台后台进程已启动：{'、'.join(names)}")
