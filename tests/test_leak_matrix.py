@@ -29,6 +29,8 @@ from tests.facilities.leak_cases import add_facilities
 from tests.facilities.leak_cases import cases as facility_cases
 from tests.planning.leak_cases import add_planning
 from tests.planning.leak_cases import cases as planning_cases
+from tests.residential.leak_cases import add_residential
+from tests.residential.leak_cases import cases as residential_cases
 from yanglao.accounts.services import token_create
 from yanglao.core import audit
 
@@ -95,6 +97,7 @@ def world(db):
     add_care(world)
     add_orders(world)
     add_settlements(world)
+    add_residential(world)
     return world
 
 
@@ -589,6 +592,7 @@ CASES.update(planning_cases(assert_list, api))
 CASES.update(care_cases(assert_list, api))
 CASES.update(order_cases(assert_list, api))
 CASES.update(settlement_cases(assert_list, api))
+CASES.update(residential_cases(assert_list, api))
 
 
 def test_every_route_has_a_scope_case_or_a_reason():

@@ -26,6 +26,7 @@ from yanglao.facilities.api import router as facilities_router
 from yanglao.planning.api import router as planning_router
 from yanglao.regions.api import router as regions_router
 from yanglao.reports.api import regions_router as network_router
+from yanglao.residential.api import router as residential_router
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +142,5 @@ api.add_router("", alarms_desk_router)  # the desk: /alarms, /alarms/{id}/…, /
 # planning mounts /coverage, /siting, /targets, /plans.
 api.add_router("", planning_router)
 api.add_router("", "yanglao.planning.plan_api.router")  # /plans, /plans/{id}/progress, /targets
+# residential mounts /meals/... (canteens, menus, orders, day counts) and /daycare/...
+api.add_router("", residential_router)

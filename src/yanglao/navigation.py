@@ -44,6 +44,13 @@ SECTIONS = [
         ],
     ),
     (
+        "助餐与日间照料",
+        [
+            ("助餐点", "residential:canteens", Cap.FACILITIES_VIEW, "residential:"),
+            ("日间照料", "residential:centres", Cap.FACILITIES_VIEW, "residential:centre"),
+        ],
+    ),
+    (
         "呼叫中心",
         [
             ("告警台", "alarms:desk", Cap.ALARMS_VIEW, "alarms:desk"),

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "yanglao.care",
     "yanglao.alarms",
     "yanglao.planning",
+    "yanglao.residential",
     "yanglao.reports",
     "yanglao.demo",
 ]
@@ -125,7 +126,10 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yanglao.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Served under ASGI, every sync request runs in a worker thread of its own: persistent connections
+# pile up per thread until PostgreSQL refuses clients (bench/alarms.py hit "too many clients" at
+# 60 s). Django's advice for ASGI is no persistent connections (or the driver's pool).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -16,6 +16,7 @@ urlpatterns = [
     path("care/", include("yanglao.care.urls")),
     path("alarms/", include("yanglao.alarms.urls")),
     path("planning/", include("yanglao.planning.urls")),
+    path("residential/", include("yanglao.residential.urls")),
     path("api/v1/", api.urls),
     # An unknown API path answers in the API's own error shape, in DEBUG too.
     re_path(r"^api/", lambda request: _json_error(404, "not_found", "接口不存在。"), name="api-unknown"),

@@ -20,6 +20,7 @@ from yanglao.demo.care_orders import seed_orders
 from yanglao.demo.elders import seed_elders
 from yanglao.demo.facilities import seed_facilities
 from yanglao.demo.passwords import demo_password_hash
+from yanglao.demo.residential import seed_residential
 from yanglao.facilities.models import Facility, FacilityType
 
 DEMO_PASSWORD = "yanglao-demo-2026"
@@ -94,6 +95,8 @@ def seed_demo(*, seed: int, elders: int = 20000) -> SeedResult:
     caregivers = seed_care(seed=seed, password=DEMO_PASSWORD)
     seed_orders(seed=seed)  # three months of 开鲁县 work orders (demo/care_orders.py)
     seed_alarms(seed=seed, password=DEMO_PASSWORD)
+    if elders:
+        seed_residential(seed=seed)  # a week of 开鲁县 meals and day care (demo/residential.py)
     return SeedResult(
         created=created,
         existing=existing,
