@@ -26,7 +26,7 @@ Then prints, through Django as the console runs it:
 * dispatch for 300 orders and 40 caregivers in one township: seconds (target < 10 s), the PyVRP
   total distance, the nearest-free-caregiver greedy distance in the same run, and their ratio.
 
-Bench-only DDL (``BENCH_INDEXES``) is applied after loading: see the note printed with the figures.
+The list indexes this benchmark asked for are in ``WorkOrder.Meta.indexes`` (care migration 0002).
 """
 
 import argparse
@@ -82,20 +82,6 @@ BLANK = {
     "review_channel": "",
     "anomaly_reason": "",
 }
-BENCH_INDEXES = [
-    # Proposed for care/models.py (WorkOrder.Meta.indexes); here until they land there.
-    # The officer's list is ordered newest first: without this every page sorts the whole scope
-    # (开鲁县 page 1: 225 ms → 0.2 ms). Index(fields=["-scheduled_date", "window_start", "-id"]).
-    "CREATE INDEX IF NOT EXISTS bench_care_order_date_desc ON care_workorder "
-    "(scheduled_date DESC, window_start, id DESC)",
-    # The list's count filtered by state (开鲁县 reviewed: 280 ms → 18 ms, index-only).
-    # Index(fields=["state", "region_code"]).
-    "CREATE INDEX IF NOT EXISTS bench_care_order_state_region ON care_workorder (state, region_code)",
-    # The pending-anomaly list, newest first (city: 136 ms → 0.2 ms). Index(fields=["-scheduled_date",
-    # "window_start", "-id"], condition=Q(anomaly_decision="pending")).
-    "CREATE INDEX IF NOT EXISTS bench_care_order_pending_date ON care_workorder "
-    "(scheduled_date DESC, window_start, id DESC) WHERE anomaly_decision = 'pending'",
-]
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -622,14 +608,11 @@ def main() -> None:
     start = time.perf_counter()
     load(orders=args.orders, elders=args.elders, seed=args.seed)
     with connection.cursor() as cursor:
-        for statement in BENCH_INDEXES:
-            cursor.execute(statement)
         cursor.execute("VACUUM ANALYZE care_workorder")  # as autovacuum leaves it (index-only counts)
     print(f"data ready in {time.perf_counter() - start:.0f} s: {WorkOrder.objects.count():,} work orders")
     lists(args.repeat)
     dispatch_case(args.dispatch_seconds)
     settle_county(DISPATCH_COUNTY)  # last: its rolled-back writes leave dead rows behind
-    print("bench-only DDL applied (proposed for WorkOrder.Meta.indexes): " + "; ".join(BENCH_INDEXES))
 
 
 if __name__ == "__main__":

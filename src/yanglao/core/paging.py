@@ -17,7 +17,9 @@ class CappedPaginator(Paginator):
     @property
     def count(self):
         if not hasattr(self, "_capped_count"):
-            found = self.object_list[: self.cap + 1].count()
+            # Without the list's ORDER BY: any cap + 1 rows count the same, and the planner may
+            # then count from the narrowest index (bench/orders.py: 开鲁县 reviewed page 20, p95 303 → 147 ms).
+            found = self.object_list.order_by()[: self.cap + 1].count()
             self.capped = found > self.cap
             self._capped_count = min(found, self.cap)
         return self._capped_count
