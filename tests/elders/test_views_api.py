@@ -87,6 +87,19 @@ def test_detail_reveal_is_htmx_and_audited(client_for, kailu_officer, auditor):
 
 
 @pytest.mark.django_db
+def test_the_timeline_names_the_domain_that_wrote_each_line(client_for, kailu_officer):
+    from yanglao.elders.models import ElderEvent
+
+    elder = make_elder()
+    for source, summary in (("alarms", "告警结案：误报"), ("care", "上门服务完成"), ("newapp", "其他")):
+        ElderEvent.objects.create(
+            elder=elder, kind="x", summary=summary, region_code=elder.region_id, source=source
+        )
+    page = client_for(kailu_officer).get(f"/elders/{elder.pk}/").content.decode()
+    assert " · 呼叫中心" in page and " · 居家社区服务" in page and " · newapp" in page
+
+
+@pytest.mark.django_db
 def test_move_view_to_another_county(client_for, kailu_officer):
     elder = make_elder()
     response = client_for(kailu_officer).post(

@@ -244,6 +244,19 @@ class CategoryMembership(models.Model):
         return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
 
 
+# The domains that write to a person's history, as the timeline names them. Plain words only: the
+# registry still imports none of them.
+SOURCE_LABELS = {
+    "demo": "演示数据",
+    "import": "批量导入",
+    "assessments": "能力评估",
+    "benefits": "享受待遇",
+    "care": "居家社区服务",
+    "alarms": "呼叫中心",
+    "residential": "助餐与日间照料",
+}
+
+
 class ElderEvent(models.Model):
     """The elder's history, append-only. Other domains add to it through ``services.elder_event_record``."""
 
@@ -292,6 +305,13 @@ class ElderEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("elder history is append-only")
+
+    @property
+    def source_label(self) -> str:
+        """The writing domain in the words of the UI ("" for the registry's own lines)."""
+        if self.source in ("", "elders"):
+            return ""
+        return SOURCE_LABELS.get(self.source, self.source)
 
 
 class DuplicateFlag(models.Model):
