@@ -12,7 +12,7 @@ from yanglao.alarms import worker
 from yanglao.alarms.models import Alarm, AlarmAction, Device, DeviceEvent
 from yanglao.alarms.mqtt import MqttIngester
 from yanglao.alarms.services import device_secret
-from yanglao.demo.alarms import DESK_USERNAME, seed_alarms
+from yanglao.demo.alarms import CITY_DESK_USERNAME, DESK_USERNAME, seed_alarms
 from yanglao.elders.models import ElderEvent
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,8 @@ def test_seed_alarms_makes_devices_history_and_the_desk_login_once(kailu_elders)
     assert not devices.filter(last_seen_at__isnull=False).exists()  # nothing goes offline before the stream
     desk = User.objects.get(username=DESK_USERNAME)
     assert desk.role == "desk" and desk.region_id == "150523000000" and desk.is_demo
+    city_desk = User.objects.get(username=CITY_DESK_USERNAME)
+    assert city_desk.role == "desk" and city_desk.region_id == "150500000000" and city_desk.is_demo
     assert (
         Alarm.objects.filter(state="resolved").exists()
         and Alarm.objects.exclude(state="resolved").count() == 2

@@ -160,6 +160,10 @@ def cases(assert_list, api) -> dict:
         assert login(w.kailu).get(f"/planning/siting/runs/{w.my_run.pk}/").status_code == 200
         assert login(w.kailu).get(f"/planning/siting/runs/{w.their_run.pk}/").status_code == 404
 
+    def run_status(w, login, client):
+        assert login(w.kailu).get(f"/planning/siting/runs/{w.my_run.pk}/status/").status_code == 200
+        assert login(w.kailu).get(f"/planning/siting/runs/{w.their_run.pk}/status/").status_code == 404
+
     def run_export(w, login, client):
         assert login(w.kailu).get(f"/planning/siting/runs/{w.my_run.pk}/export.xlsx").status_code == 200
         assert login(w.kailu).get(f"/planning/siting/runs/{w.their_run.pk}/export.xlsx").status_code == 404
@@ -199,6 +203,7 @@ def cases(assert_list, api) -> dict:
         "planning:candidate_template": candidate_template,
         "planning:candidate_toggle": candidate_toggle,
         "planning:run_detail": run_detail,
+        "planning:run_status": run_status,
         "planning:run_export": run_export,
         "planning:run_to_plan": run_to_plan,
         "api:coverage": api_coverage,

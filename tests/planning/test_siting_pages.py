@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from tests.conftest import KAILU_TOWN, KAILU_VILLAGE, make_elder, make_user
+from yanglao.core.models import Task
+from yanglao.core.tasks import run_pending
 from yanglao.planning import services
 from yanglao.planning.models import CandidateSite, CoverageSetting, PlanItem, PlanItemEvent, SitingRun
 from yanglao.regions.models import Region
@@ -58,11 +60,9 @@ def test_set_cover_finds_the_fewest_and_says_when_unreachable(kailu_officer, wor
     some = run(kailu_officer, question="set_cover", share=60)
     assert [s["name"] for s in some.result["sites"]] == ["甲地活动室"]
     services.candidate_set_active(actor=kailu_officer, site=p2, active=False)
-    before = SitingRun.objects.count()
-    with pytest.raises(Exception) as caught:
-        run(kailu_officer, question="set_cover", share=100)
-    assert caught.value.message_dict["share"][0].startswith("全部候选点建成也只能覆盖 75.0%")
-    assert SitingRun.objects.count() == before
+    unreachable = run(kailu_officer, question="set_cover", share=100)
+    assert (unreachable.status, unreachable.error_code) == ("failed", "share_unreachable")
+    assert unreachable.error.startswith("全部候选点建成也只能覆盖 75.0%") and unreachable.result == {}
 
 
 def test_budget_question_respects_costs(kailu_officer, world):
@@ -75,11 +75,9 @@ def test_budget_question_respects_costs(kailu_officer, world):
 
 def test_budget_needs_a_cost_on_every_candidate(kailu_officer, world):
     CandidateSite.objects.filter(name="乙地闲置房").update(cost_fen=None)
-    from django.core.exceptions import ValidationError
-
-    with pytest.raises(ValidationError) as caught:
-        run(kailu_officer, question="budget", budget_fen=100)
-    assert caught.value.error_dict["budget_fen"][0].code == "candidate_cost_missing"
+    failed = run(kailu_officer, question="budget", budget_fen=100)
+    assert (failed.status, failed.error_code) == ("failed", "candidate_cost_missing")
+    assert "每个候选点都填写建设成本" in failed.error
 
 
 def test_without_candidates_a_grid_over_the_uncovered_is_used(kailu_officer, world):
@@ -118,6 +116,7 @@ def test_run_page_table_export_and_plan_items(client_for, kailu_officer, world):
     )
     assert response.status_code == 302
     run_url = response["Location"]
+    assert run_pending() == 1
     body = client.get(run_url).content.decode()
     assert (
         "甲地活动室" in body
@@ -229,6 +228,7 @@ def test_township_officer_cannot_ask_for_the_county(client_for, township_officer
         "/planning/siting/run/", {"region": KAILU_TOWN, "question": "max_cover", "p": 1}
     )
     assert response.status_code == 302
+    run_pending()
     # Plan items are the county's: a township officer cannot file them.
     response = client_for(township_officer).post(
         response["Location"] + "plan/", {"kind": "community_station", "ranks": ["1"]}
@@ -245,12 +245,14 @@ def test_api_siting(client, auth_headers, kailu_officer, world):
         "/api/v1/siting", {"region": "150523", "question": "max_cover", "p": 1}, content_type="application/json",
         headers=headers,
     )  # fmt: skip
-    assert response.status_code == 201
-    body = response.json()
+    assert response.status_code == 202
+    queued = response.json()
+    assert (queued["status"], queued["sites"], queued["progress"]) == ("queued", [], 0)
+    assert run_pending() == 1
+    body = client.get(f"/api/v1/siting/{queued['id']}", headers=headers).json()
+    assert body["status"] == "done" and body["progress"] == 100 and body["error_code"] == ""
     assert body["gap"] == 0.0 and body["bound"] == body["objective"] == 6.0  # 3 elders over 80: weight 2 each
     assert [s["name"] for s in body["sites"]] == ["甲地活动室"] and body["sites"][0]["newly_elders"] == 3
-    again = client.get(f"/api/v1/siting/{body['id']}", headers=headers).json()
-    assert again["sites"] == body["sites"]
 
 
 @pytest.mark.parametrize(
@@ -277,8 +279,14 @@ def test_api_siting_rejects_bad_input(client, auth_headers, kailu_officer, world
 
 def test_api_siting_when_everyone_is_covered(client, auth_headers, kailu_officer, db):
     make_elder(KAILU_VILLAGE, name="无坐标")
+    headers = auth_headers(kailu_officer)
     response = client.post(
         "/api/v1/siting", {"region": "150523", "question": "max_cover", "p": 1}, content_type="application/json",
-        headers=auth_headers(kailu_officer),
+        headers=headers,
     )  # fmt: skip
-    assert response.status_code == 422 and response.json()["code"] == "no_uncovered_demand"
+    assert response.status_code == 202
+    run_pending()
+    body = client.get(f"/api/v1/siting/{response.json()['id']}", headers=headers).json()
+    assert (body["status"], body["error_code"]) == ("failed", "no_uncovered_demand") and body["sites"] == []
+    assert "都在服务圈内" in body["error"]
+    assert Task.objects.get().status == "failed"

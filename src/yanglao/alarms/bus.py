@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 10.0
 CHANNEL_PREFIX = "yanglao:alarms:"
+# A list of at most one element: the ingester pushes after committing events for the worker, an idle
+# worker blocks on it instead of sleeping, so an SOS does not wait out a polling interval.
+DOORBELL = "yanglao:alarms:doorbell"
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
@@ -98,6 +101,23 @@ def publish_many(messages: list[tuple[str, dict]]) -> int:
     return len(messages)
 
 
+def claim_nonces(keys: list[str], ttl_s: int) -> list[bool] | None:
+    """``claim_nonce`` for several keys in one round trip; None if Redis could not answer."""
+    if not keys:
+        return []
+    r = client()
+    if r is None:
+        return None
+    try:
+        pipe = r.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(key, b"1", nx=True, ex=ttl_s)
+        return [bool(taken) for taken in pipe.execute()]
+    except redis.RedisError as exc:
+        mark_down(exc)
+        return None
+
+
 def claim_nonce(key: str, ttl_s: int) -> bool | None:
     """True if ``key`` was new (now taken), False if seen, None if Redis could not answer."""
     r = client()
@@ -105,6 +125,33 @@ def claim_nonce(key: str, ttl_s: int) -> bool | None:
         return None
     try:
         return bool(r.set(key, b"1", nx=True, ex=ttl_s))
+    except redis.RedisError as exc:
+        mark_down(exc)
+        return None
+
+
+def ring() -> None:
+    """Wake an idle alarm worker (events are waiting). Best effort: workers also poll."""
+    r = client()
+    if r is None:
+        return
+    try:
+        pipe = r.pipeline(transaction=False)
+        pipe.lpush(DOORBELL, b"1")
+        pipe.ltrim(DOORBELL, 0, 0)
+        pipe.execute()
+    except redis.RedisError as exc:
+        mark_down(exc)
+
+
+def wait_for_ring(timeout_s: float) -> bool | None:
+    """Block until ``ring`` or ``timeout_s`` (≤ 0.4 s: under the client's socket timeout); True if
+    rung, False on timeout, None if Redis is not there (the caller sleeps instead)."""
+    r = client()
+    if r is None:
+        return None
+    try:
+        return r.brpop([DOORBELL], timeout=min(0.4, max(0.01, timeout_s))) is not None
     except redis.RedisError as exc:
         mark_down(exc)
         return None

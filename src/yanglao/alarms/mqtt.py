@@ -1,12 +1,13 @@
 """The MQTT ingester: device events from the Mosquitto broker into the database, acknowledged after commit.
 
-- MQTT v5, a fixed client id and ``clean_start=False`` with a long session expiry: the broker keeps
-  the subscription and queues QoS 1 messages while the ingester is down or restarting.
-- Manual acknowledgement (``manual_ack``): paho's network thread only queues a message; the main
-  thread stores a batch (up to ``batch_size`` messages or ``batch_wait_s`` after the first) in one
-  transaction through ``ingest.ingest_events`` and sends the PUBACKs after the commit. A crash before
-  the commit means the broker redelivers; a crash after it means a redelivery that the unique
-  (device, event_id) turns into a duplicate, acknowledged and ignored.
+- MQTT v5, a fixed client id and Clean Start = 0 with a long session expiry: the broker keeps the
+  subscription and queues QoS 1 messages while the ingester is down or restarting.
+- One thread, in bulk (mqtt_wire.py says why not paho): read what the socket holds, store a batch
+  (up to ``batch_size`` messages or ``batch_wait_s`` after the first) in one transaction through
+  ``ingest.ingest_events``, then send the batch's PUBACKs in one write. A crash before the commit
+  means the broker redelivers; a crash after it means a redelivery that the unique (device,
+  event_id) turns into a duplicate, acknowledged and ignored.
+- Routine heartbeats are settled in that transaction (liveness.py); the rest waits for the worker.
 - Authentication: the broker listens on loopback only and the ingester trusts the topic's serial
   only as far as this: it must be a registered, not retired device, and the payload must validate.
   In production the broker authenticates each device (username = serial, password) and its ACL
@@ -18,35 +19,40 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import paho.mqtt.client as mqtt
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from yanglao.alarms import conf, protocol
 from yanglao.alarms.errors import IngestErrorCode as E
-from yanglao.alarms.ingest import DeviceRef, Incoming, Rejection, device_refs, ingest_events
+from yanglao.alarms.ingest import DeviceRef, Incoming, Rejection, ingest_events
+from yanglao.alarms.liveness import DeviceDirectory
 from yanglao.alarms.models import Channel, DeviceStatus
+from yanglao.alarms.mqtt_wire import MqttError, Session
 from yanglao.alarms.protocol import Rejected
 
 log = logging.getLogger(__name__)
 
 CLIENT_ID = "yanglao-ingest"
 SESSION_EXPIRY_S = 7 * 24 * 3600
-KNOWN_TTL_S = 60.0
-UNKNOWN_TTL_S = 10.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     mid: int
     qos: int
     topic: str
     payload: bytes
+    # Which connection it came on: a packet id means nothing on the next one.
+    generation: int = 0
+
+
+@dataclass
+class Prepared:
+    messages: list[Message]
+    incoming: list[Incoming] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 @dataclass
@@ -66,10 +72,10 @@ class MqttIngester:
         port: int | None = None,
         client_id: str = CLIENT_ID,
         root: str = protocol.TOPIC_ROOT,
-        batch_size: int = 50,
+        batch_size: int = 500,
         batch_wait_s: float = 0.02,
         session_expiry_s: int = SESSION_EXPIRY_S,
-        receive_maximum: int = 1000,
+        receive_maximum: int = 5000,
     ):
         self.host = host or conf.mqtt_host()
         self.port = port or conf.mqtt_port()
@@ -77,108 +83,108 @@ class MqttIngester:
         self.root = root
         self.batch_size = batch_size
         self.batch_wait_s = batch_wait_s
-        self.session_expiry_s = session_expiry_s
-        self.receive_maximum = receive_maximum
-        self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        self.connected = threading.Event()
-        self.subscribed = threading.Event()
         self.stats = Stats()
-        self._devices: dict[str, tuple[DeviceRef | None, float]] = {}
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
+        self.directory = DeviceDirectory()
+        self.session = Session(
+            self.host,
+            self.port,
             client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+            session_expiry_s=session_expiry_s,
+            receive_maximum=receive_maximum,
         )
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_message = self._on_message
-        self.client.on_disconnect = self._on_disconnect
-        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.generation = 0
+        self.broken = threading.Event()
+        self.ready: list[Message] = []
+        self.retry_at = 0.0
 
-    # paho's network thread ------------------------------------------------------------------------
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
-            log.error("MQTT connect refused: %s", reason_code)
-            return
-        log.info("MQTT connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present)
-        self.connected.set()
-        client.subscribe(protocol.topic_filter(self.root), qos=1)
-
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
-        self.subscribed.set()
-
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
-        self.connected.clear()
-        if reason_code.is_failure:
-            log.warning("MQTT disconnected (%s); reconnecting", reason_code)
-
-    def _on_message(self, client, userdata, message):
-        self.inbox.put(Message(message.mid, message.qos, message.topic, message.payload))
-
-    # the main thread ------------------------------------------------------------------------------
+    def _open(self, wait_s: float) -> None:
+        present = self.session.connect(timeout=wait_s)
+        self.session.subscribe(protocol.topic_filter(self.root), timeout=wait_s)
+        self.generation += 1
+        self.ready = []
+        log.info("MQTT connected to %s:%s (session present: %s)", self.host, self.port, present)
 
     def start(self, *, wait_s: float = 10.0) -> None:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.session_expiry_s
-        properties.ReceiveMaximum = self.receive_maximum
-        self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=properties)
-        self.client.loop_start()
-        if not self.subscribed.wait(wait_s):
-            raise ConnectionError(
-                f"MQTT broker {self.host}:{self.port} did not accept the subscription in {wait_s}s"
-            )
+        try:
+            self._open(wait_s)
+        except (OSError, MqttError) as exc:
+            raise ConnectionError(f"MQTT broker {self.host}:{self.port}: {exc}") from exc
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.close()
+
+    def _reconnect(self) -> bool:
+        """After a lost connection: try again (at most once a second). What was read but not
+        acknowledged is dropped; the broker redelivers it on the resumed session."""
+        now = time.monotonic()
+        if now < self.retry_at:
+            time.sleep(min(0.2, self.retry_at - now))
+            return False
+        self.retry_at = now + 1.0
+        try:
+            self._open(5.0)
+        except (OSError, MqttError) as exc:
+            log.warning("MQTT reconnect to %s:%s failed: %s", self.host, self.port, exc)
+            return False
+        return True
+
+    def _read(self, timeout: float) -> None:
+        if self.broken.is_set():
+            self.broken.clear()
+            self.session.close()
+            self.ready = []
+        if self.session.sock is None and not self._reconnect():
+            return
+        try:
+            got = self.session.read(timeout)
+        except MqttError as exc:
+            log.warning("MQTT connection lost (%s); reconnecting", exc)
+            self.session.close()
+            self.ready = []
+            return
+        generation = self.generation
+        self.ready.extend(Message(p.mid, p.qos, p.topic, p.payload, generation) for p in got)
 
     def collect(self, *, timeout: float = 0.2) -> list[Message]:
         """Up to ``batch_size`` messages: the first within ``timeout``, the rest within ``batch_wait_s`` of it."""
-        try:
-            batch = [self.inbox.get(timeout=timeout)]
-        except queue.Empty:
-            return []
+        if not self.ready:
+            self._read(timeout)
+            if not self.ready:
+                return []
         deadline = time.monotonic() + self.batch_wait_s
-        while len(batch) < self.batch_size:
+        while len(self.ready) < self.batch_size:
             remaining = deadline - time.monotonic()
-            try:
-                batch.append(self.inbox.get_nowait() if remaining <= 0 else self.inbox.get(timeout=remaining))
-            except queue.Empty:
+            if remaining <= 0:
                 break
+            before = len(self.ready)
+            self._read(remaining)
+            if len(self.ready) == before and time.monotonic() >= deadline:
+                break
+        batch, self.ready = self.ready[: self.batch_size], self.ready[self.batch_size :]
         return batch
 
-    def _lookup(self, serials: set[str]) -> dict[str, DeviceRef | None]:
-        now = time.monotonic()
-        found: dict[str, DeviceRef | None] = {}
-        missing = []
-        for serial in serials:
-            cached = self._devices.get(serial)
-            if cached is not None and cached[1] > now:
-                found[serial] = cached[0]
-            else:
-                missing.append(serial)
-        if missing:
-            refs = device_refs(missing)
-            for serial in missing:
-                ref = refs.get(serial)
-                found[serial] = ref
-                self._devices[serial] = (ref, now + (KNOWN_TTL_S if ref else UNKNOWN_TTL_S))
-        return found
+    def _ack(self, messages: list[Message]) -> None:
+        mids = [m.mid for m in messages if m.qos > 0 and m.generation == self.generation]
+        try:
+            self.session.ack(mids)
+        except MqttError as exc:
+            # Stored already: the redelivery after the reconnect is a duplicate, acknowledged then.
+            # The reading thread reconnects (it owns the socket's reads).
+            log.warning("MQTT acknowledgement failed (%s); reconnecting", exc)
+            self.broken.set()
 
-    def handle(self, messages: list[Message], *, ack: bool = True) -> list[bool]:
-        """Validate, store (one transaction) and then acknowledge a batch; per stored event, new or not."""
+    def prepare(self, messages: list[Message]) -> Prepared:
+        """Validate a batch (no writes): the events to store and the refusals to record."""
         moment = timezone.now()
         serials: dict[int, str] = {}
-        rejections: list[Rejection] = []
-        incoming: list[Incoming] = []
+        prepared = Prepared(messages)
+        rejections, incoming = prepared.rejections, prepared.incoming
         for index, message in enumerate(messages):
             try:
                 serials[index] = protocol.serial_from_topic(message.topic)
             except Rejected as exc:
                 rejections.append(Rejection(exc.code, exc.detail))
-        devices = self._lookup(set(serials.values()))
+        devices = self.directory.lookup(set(serials.values()))
         for index, message in enumerate(messages):
             if index not in serials:
                 continue
@@ -191,54 +197,101 @@ class MqttIngester:
                     raise Rejected(E.DEVICE_RETIRED, "设备已停用，不再接收事件")
                 events, _ = protocol.split_batch(protocol.load_json(message.payload))
             except Rejected as exc:
-                rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=device))
+                rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=_ref(device)))
                 continue
             for obj in events:
                 try:
-                    incoming.append(Incoming(device.id, protocol.parse_event(obj, now=moment)))
+                    incoming.append(Incoming(device.id, protocol.parse_event(obj, now=moment), device))
                 except Rejected as exc:
-                    rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=device))
-        fresh = ingest_events(incoming, channel=Channel.MQTT, rejections=rejections)
+                    rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=_ref(device)))
+        return prepared
+
+    def store(self, prepared: Prepared, *, ack: bool = True) -> list[bool]:
+        """One transaction for the batch, then its acknowledgements."""
+        fresh = ingest_events(
+            prepared.incoming, channel=Channel.MQTT, rejections=prepared.rejections, directory=self.directory
+        )
         if (
             os.environ.get("YANGLAO_MQTT_CRASH_AFTER_COMMIT") == "1"
         ):  # fault tests: stored, never acknowledged
             os._exit(17)
         if ack:
-            for message in messages:
-                if message.qos > 0:
-                    self.client.ack(message.mid, message.qos)
-        self.stats.messages += len(messages)
+            self._ack(prepared.messages)
+        self.stats.messages += len(prepared.messages)
         self.stats.stored += sum(fresh)
         self.stats.duplicates += len(fresh) - sum(fresh)
-        self.stats.rejected += len(rejections)
+        self.stats.rejected += len(prepared.rejections)
         self.stats.batches += 1
-        for r in rejections:
+        for r in prepared.rejections:
             log.info("MQTT input refused: %s serial=%s %s", r.code, r.serial, r.detail[:120])
         return fresh
 
-    def run(
-        self, *, stop: threading.Event | None = None, max_seconds: float | None = None, report=None
-    ) -> Stats:
-        """Store batches until ``stop`` is set. A database error keeps the batch (not acknowledged)
-        and retries it, so nothing is lost while the database restarts."""
-        started = time.monotonic()
-        pending: list[Message] = []
-        while not (stop is not None and stop.is_set()):
-            if max_seconds is not None and time.monotonic() - started > max_seconds:
-                break
-            if not pending:
-                pending = self.collect()
-                if not pending:
-                    continue
+    def handle(self, messages: list[Message], *, ack: bool = True) -> list[bool]:
+        """Validate, store (one transaction) and then acknowledge a batch; per stored event, new or not."""
+        return self.store(self.prepare(messages), ack=ack)
+
+    def _store_until_done(self, prepared: Prepared, stop: threading.Event | None) -> None:
+        """Store a batch, retrying through database errors (not acknowledged meanwhile, so nothing
+        is lost while the database restarts)."""
+        while True:
             try:
-                self.handle(pending)
+                self.store(prepared)
+                return
             except DatabaseError as exc:
                 log.warning("MQTT ingester: database error, retrying the batch: %s", exc)
                 close_old_connections()
                 connection.close()
-                time.sleep(1.0)
-                continue
-            pending = []
-            if report:
-                report(self.stats)
+                if stop is not None and stop.wait(1.0):
+                    return
+                if stop is None:
+                    time.sleep(1.0)
+
+    def run(
+        self, *, stop: threading.Event | None = None, max_seconds: float | None = None, report=None
+    ) -> Stats:
+        """Store batches until ``stop`` is set.
+
+        Two stages: this thread reads and validates batch N+1 while a storing thread commits batch N
+        and acknowledges it (the commit is mostly waiting on PostgreSQL, which releases the GIL). The
+        hand-over queue holds one batch, so at most two are unacknowledged at any moment."""
+        started = time.monotonic()
+        handoff: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
+        failed: list[BaseException] = []
+
+        def storing():
+            try:
+                while (prepared := handoff.get()) is not None:
+                    self._store_until_done(prepared, stop)
+                    if report:
+                        report(self.stats)
+            except BaseException as exc:  # reported by the reading thread
+                failed.append(exc)
+            finally:
+                connection.close()
+
+        storer = threading.Thread(target=storing, name="mqtt-store", daemon=True)
+        storer.start()
+        try:
+            while not (stop is not None and stop.is_set()) and not failed:
+                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    break
+                messages = self.collect()
+                while messages and not failed:
+                    try:
+                        handoff.put(self.prepare(messages))
+                        break
+                    except DatabaseError as exc:  # the directory's lookup
+                        log.warning("MQTT ingester: database error, retrying: %s", exc)
+                        close_old_connections()
+                        connection.close()
+                        time.sleep(1.0)
+        finally:
+            handoff.put(None)
+            storer.join()
+        if failed:
+            raise failed[0]
         return self.stats
+
+
+def _ref(info) -> DeviceRef | None:
+    return None if info is None else DeviceRef(info.id, info.serial, info.status, info.region_code)

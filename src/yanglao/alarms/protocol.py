@@ -163,6 +163,9 @@ def check_signature(secret: str, headers: AuthHeaders, body: bytes) -> None:
 def load_json(body: bytes) -> object:
     if len(body) > MAX_BODY_BYTES:
         raise Rejected(E.PAYLOAD_TOO_LARGE, f"报文 {len(body)} 字节，上限 {MAX_BODY_BYTES} 字节")
+    if b"\\u0000" in body:
+        # Valid JSON, but no database text column takes a NUL character.
+        raise Rejected(E.INVALID_EVENT, "字符串中不能含 \\u0000")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:

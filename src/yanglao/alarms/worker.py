@@ -489,6 +489,8 @@ class WorkerOptions:
     batch_size: int = BATCH_SIZE
     lease_s: int = LEASE_S
     idle_sleep_s: float = 0.05
+    # With Redis an idle worker waits for the ingester's doorbell, polling this often regardless.
+    ring_wait_s: float = 0.25
     checks_every_s: float = 30.0
     until_done: bool = False
     max_seconds: float | None = None
@@ -528,5 +530,6 @@ def run(*, options: WorkerOptions, stop=None, report=None) -> int:
             connection.close()
             time.sleep(1.0)
             continue
-        time.sleep(options.idle_sleep_s)
+        if bus.wait_for_ring(options.ring_wait_s) is None:
+            time.sleep(options.idle_sleep_s)
     return processed

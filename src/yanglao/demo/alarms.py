@@ -38,6 +38,9 @@ COUNTY = "150523"  # 开鲁县
 SERIAL_PREFIX = "DEMO-"
 DESK_USERNAME = "zx-150523"
 DESK_NOTE = "呼叫中心坐席，开鲁县（告警受理）"
+# The city's 24-hour centre sees every county's alarms (the region scope of a city desk).
+CITY_DESK_USERNAME = "zx-1505"
+CITY_DESK_NOTE = "呼叫中心坐席，通辽市（全市告警）"
 HEARTBEAT_S = {
     DeviceKind.SOS_BUTTON: 3600,
     DeviceKind.WEARABLE: 600,
@@ -63,19 +66,23 @@ OUTCOMES = [
 
 
 def desk_user(password: str) -> tuple[User, bool]:
-    user = User.objects.filter(username=DESK_USERNAME).first()
-    if user is not None:
-        return user, False
-    user, _ = user_create(
-        actor=None,
-        username=DESK_USERNAME,
-        display_name="开鲁县呼叫中心坐席",
-        role=Role.DESK,
-        region_code=COUNTY,
-        password_hash=demo_password_hash(password),
-        is_demo=True,
-    )
-    return user, True
+    made = False
+    for username, name, region_code in (
+        (CITY_DESK_USERNAME, "通辽市呼叫中心坐席", COUNTY[:4]),
+        (DESK_USERNAME, "开鲁县呼叫中心坐席", COUNTY),
+    ):
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                actor=None,
+                username=username,
+                display_name=name,
+                role=Role.DESK,
+                region_code=region_code,
+                password_hash=demo_password_hash(password),
+                is_demo=True,
+            )
+            made = True
+    return User.objects.get(username=DESK_USERNAME), made
 
 
 def _secret(rng: random.Random) -> str:
@@ -214,4 +221,8 @@ def _history(rng: random.Random, devices: list[Device], desk: User, now) -> None
 
 
 def alarm_login_rows(present: set[str]) -> list[str]:
-    return [f"  {DESK_USERNAME:<12} {DESK_NOTE}"] if DESK_USERNAME in present else []
+    return [
+        f"  {username:<12} {note}"
+        for username, note in ((DESK_USERNAME, DESK_NOTE), (CITY_DESK_USERNAME, CITY_DESK_NOTE))
+        if username in present
+    ]

@@ -190,12 +190,39 @@ class SitingRunOut(Schema):
     gap: float | None = Field(..., description="相对最优性差距，0 为已证明最优")
     method: str
     seconds: float | None
+    error: str = Field(..., description="status 为 failed 时的原因（中文）")
+    error_code: str = Field(
+        ...,
+        description="failed 时的代码：no_uncovered_demand、share_unreachable、candidate_cost_missing、no_candidates、solver_failed",
+    )
+    progress: int = Field(..., description="进度百分比（queued/running 时；done、failed 为 100）")
+    progress_note: str = Field(..., description="running 时正在进行的步骤")
     sites: list[SiteOut]
     candidate_source: str | None
     candidate_count: int | None
     share_before: float | None
     share_after: float | None
     created_at: datetime
+
+    @staticmethod
+    def resolve_status(obj):
+        return selectors.run_state(run=obj).status
+
+    @staticmethod
+    def resolve_error(obj):
+        return selectors.run_state(run=obj).error
+
+    @staticmethod
+    def resolve_error_code(obj):
+        return selectors.run_state(run=obj).error_code
+
+    @staticmethod
+    def resolve_progress(obj):
+        return selectors.run_state(run=obj).percent
+
+    @staticmethod
+    def resolve_progress_note(obj):
+        return selectors.run_state(run=obj).note
 
     @staticmethod
     def resolve_sites(obj):
@@ -218,13 +245,16 @@ class SitingRunOut(Schema):
         return obj.result.get("share_after")
 
 
-@router.post("/siting", response={201: SitingRunOut, **errors(403, 404)})
+@router.post("/siting", response={202: SitingRunOut, **errors(403, 404)})
 def siting_create(request, payload: SitingIn):
-    """提出并求解一个选址问题，返回选出的站点（按选入顺序，含新增覆盖和累计覆盖率）和已证明的最优性差距。
+    """提出一个选址问题，排队在后台求解：返回 202 和这次计算（`id`，`status` 为 queued）。
+    用 `GET /siting/{id}` 查询进度；`status` 为 done 时含选出的站点（按选入顺序，含新增覆盖和累计覆盖率）
+    和已证明的最优性差距 `gap`，为 failed 时含原因 `error` 和 `error_code`（`no_uncovered_demand`、
+    `share_unreachable`、`candidate_cost_missing`、`no_candidates`、`solver_failed`）。
     需 planning.edit。候选点为该区划参与选址的候选站点，没有时用覆盖人口的网格点。
 
-    422：`p_required`、`share_required`、`budget_required`、`candidate_cost_missing`、
-    `no_uncovered_demand`、`share_unreachable`、`time_limit_invalid`、`region_out_of_scope`。"""
+    立即拒绝（422，不排队）：`p_required`、`share_required`、`budget_required`、`time_limit_invalid`、
+    `question_invalid`、`region_invalid`、`region_out_of_scope`。"""
     _require(request.auth, Cap.PLANNING_EDIT, "您没有提出选址问题的权限。")
     try:
         code = canonical(payload.region)
@@ -233,7 +263,7 @@ def siting_create(request, payload: SitingIn):
     region = Region.objects.filter(code=code).first()
     if region is None:
         raise ApiError(422, "region_invalid", "区划不存在。", {"region": ["区划不存在。"]})
-    run = services.siting_run(
+    run = services.siting_submit(
         actor=request.auth,
         region=region,
         question=payload.question,
@@ -244,10 +274,11 @@ def siting_create(request, payload: SitingIn):
         include_planned=payload.include_planned,
         time_limit=payload.time_limit,
     )
-    return Respond(201, run)
+    return Respond(202, run)
 
 
 @router.get("/siting/{run_id}", response={200: SitingRunOut, **errors(403, 404)})
 def siting_detail(request, run_id: int):
-    """一次选址计算的问题、结果和最优性差距。需 planning.view。"""
+    """一次选址计算的问题、状态（queued 排队 / running 计算中 / done 完成 / failed 失败）、进度，
+    完成后的结果和最优性差距。需 planning.view。"""
     return selectors.run_get(actor=request.auth, pk=run_id)

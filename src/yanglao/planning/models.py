@@ -11,8 +11,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from yanglao.core.models import Task
 from yanglao.facilities.models import Facility
 from yanglao.regions.models import Region
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
 
 # --- coverage settings -----------------------------------------------------------------------------
 
@@ -156,6 +162,12 @@ class SitingRun(models.Model):
     method = models.CharField("算法", max_length=60, blank=True)
     seconds = models.FloatField("用时（秒）", null=True, blank=True)
     error = models.CharField("错误", max_length=300, blank=True)
+    # The stable code of a question that has no answer (no_uncovered_demand, share_unreachable…).
+    error_code = models.CharField("错误代码", max_length=40, blank=True)
+    # The background task computing it (its progress bar); the run outlives the task row.
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +245,11 @@ class PlanItem(models.Model):
         Region, on_delete=models.PROTECT, related_name="+", verbose_name="旗县市区", db_index=False
     )
     kind = models.CharField("类型", max_length=20, choices=PlanKind.choices)
+    # The year of the city's construction plan the item belongs to (seed 002 plans for 2021); an
+    # item's deadline may fall in a later year, so the year is its own field.
+    plan_year = models.PositiveSmallIntegerField(
+        "计划年度", default=current_year, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
     name = models.CharField("名称", max_length=200)
     # The street (附件1) or community (附件2) it sits in, when the text could be matched to the tree.
     site_region = models.ForeignKey(
@@ -306,6 +323,9 @@ class PlanItem(models.Model):
         ordering = ["region", "kind", "position", "pk"]
         indexes = [
             models.Index(fields=["region", "kind", "position"], name="planning_item_region"),
+            models.Index(fields=["plan_year", "region"], name="planning_item_year"),
+            # A township officer reads the items sited in its township (see plans.item_scope_q).
+            models.Index(fields=["site_region"], name="planning_item_site"),
             models.Index(fields=["deadline"], name="planning_item_deadline"),
             models.Index(
                 fields=["facility"], name="planning_item_facility", condition=Q(facility__isnull=False)

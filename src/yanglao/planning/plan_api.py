@@ -44,6 +44,7 @@ class PlanOut(Schema):
     county_code: str
     county: str
     kind: str
+    plan_year: int = Field(..., description="计划年度（所属的年度建设计划）")
     name: str
     site_region_code: str | None
     site_region_text: str
@@ -75,15 +76,17 @@ class PlanFilterIn(Schema):
     q: str = Field("", max_length=40, description="名称、所在地、责任人、服务内容")
     region: str = Field("", max_length=12, description="区划代码，限定在您的管辖范围内")
     kind: KindIn | None = None
-    status: Literal[(*ProgressStatus.values, "none")] | None = Field(  # type: ignore[valid-type]
-        None, description="最近进展状态；none 为未报送"
+    status: Literal[(*ProgressStatus.values, "none", "unreported")] | None = Field(  # type: ignore[valid-type]
+        None, description="最近进展状态；none 为从未报送；unreported 为上月（正在收集的月份）尚未报送"
     )
     overdue: bool = Field(False, description="只看逾期项目")
+    year: int | None = Field(None, ge=2000, le=2100, description="计划年度")
 
 
 class PlanIn(Schema):
     county_code: str = Field(..., description="旗县（市、区）的区划代码（6 位或 12 位）")
     kind: KindIn
+    plan_year: int | None = Field(None, ge=2000, le=2100, description="计划年度；不填取完成时限的年份")
     name: str = Field(..., min_length=1, max_length=200)
     site_region_code: str | None = Field(None, description="所在街道或社区的区划代码，可不填")
     site_region_text: str = Field("", max_length=200)
@@ -134,6 +137,7 @@ class TargetsOut(Schema):
 def _out(item, today: date) -> dict:
     return {
         "id": item.pk, "county_code": item.region_id, "county": item.region.name, "kind": item.kind,
+        "plan_year": item.plan_year,
         "name": item.name, "site_region_code": item.site_region_id, "site_region_text": item.site_region_text,
         "communities_covered": item.communities_covered, "deadline": item.deadline,
         "deadline_text": item.deadline_text, "beds": item.beds, "main_services": item.main_services,
@@ -174,7 +178,7 @@ def plan_list(request, filters: Query[PlanFilterIn], paging: Query[PageParams]):
     """建设计划项目（附件1 街道综合养老服务中心、附件2 社区养老服务站），您管辖范围内。需 planning.view。"""
     values = plans.PlanFilters(
         q=filters.q, region=filters.region, kind=filters.kind or "", status=filters.status or "",
-        overdue="1" if filters.overdue else "",
+        overdue="1" if filters.overdue else "", year=str(filters.year or ""),
     )  # fmt: skip
     page = paginate(plans.plan_items(actor=request.auth, filters=values), paging)
     today = date.today()
@@ -189,7 +193,9 @@ def plan_create(request, payload: PlanIn):
     plans._require(request.auth, Cap.PLANNING_EDIT)
     county = _region(payload.county_code, "county_code")
     site = _region(payload.site_region_code, "site_region_code")
-    deadline, note = normalize.parse_deadline(payload.deadline, plan_year=date.today().year)
+    deadline, note = normalize.parse_deadline(
+        payload.deadline, plan_year=payload.plan_year or date.today().year
+    )
     problems = {}
     if deadline is None:
         problems["deadline"] = [note]

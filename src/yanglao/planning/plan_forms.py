@@ -20,9 +20,25 @@ class PlanFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "名称、所在地、责任人"}),
     )
     region = forms.CharField(label="区划", required=False)
+    year = forms.IntegerField(
+        label="计划年度",
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"placeholder": "全部年度", "style": "width: 7em"}),
+        error_messages={"min_value": "计划年度应在 2000–2100 之间。", "max_value": "计划年度应在 2000–2100 之间。",
+                        "invalid": "计划年度应为四位数字年份。"},
+    )  # fmt: skip
     kind = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型"), *PlanKind.choices])
     status = forms.ChoiceField(
-        label="进展", required=False, choices=[("", "全部进展"), ("none", "未报送"), *ProgressStatus.choices]
+        label="进展",
+        required=False,
+        choices=[
+            ("", "全部进展"),
+            ("unreported", "上月未报送"),
+            ("none", "从未报送"),
+            *ProgressStatus.choices,
+        ],
     )
     overdue = forms.BooleanField(label="只看逾期", required=False)
 
@@ -58,7 +74,8 @@ class PlanImportForm(forms.Form):
         required=False,
         min_value=2000,
         max_value=2100,
-        help_text="“年底前”“6月底”等未写年份的时限按此年度；不填则取表格标题中的年份。",
+        help_text="项目归入此年度的建设计划，“年底前”“6月底”等未写年份的时限也按此年度；"
+        "不填则取表格标题中的年份（如“2021年通辽市拟新建……”），标题中没有年份时取各行完成时限的年份。",
         error_messages={
             "min_value": "计划年度应在 2000–2100 之间。",
             "max_value": "计划年度应在 2000–2100 之间。",
@@ -100,7 +117,7 @@ class PlanItemForm(forms.ModelForm):
 
     class Meta:
         model = PlanItem
-        fields = ["kind", "name", "communities_covered", "beds", "main_services", "responsible_person", "phone",
+        fields = ["kind", "plan_year", "name", "communities_covered", "beds", "main_services", "responsible_person", "phone",
                   "remarks", "area_m2", "longitude", "latitude"]  # fmt: skip
         error_messages = {
             "name": {"required": "请填写名称。"},
@@ -109,6 +126,11 @@ class PlanItemForm(forms.ModelForm):
                 "invalid_choice": "请选择类型：街道综合养老服务中心或社区养老服务站。",
             },
             "beds": {"invalid": "床位数应为整数。", "min_value": "床位数不能为负数。"},
+            "plan_year": {
+                "invalid": "计划年度应为四位数字年份。",
+                "min_value": "计划年度应在 2000–2100 之间。",
+                "max_value": "计划年度应在 2000–2100 之间。",
+            },
             "area_m2": {"invalid": "面积应为数字（平方米）。"},
             "longitude": {"invalid": "经度应为数字。"},
             "latitude": {"invalid": "纬度应为数字。"},
@@ -121,7 +143,10 @@ class PlanItemForm(forms.ModelForm):
             code__in=[c.code for c in plans.counties_in_scope(actor)]
         )
         self.fields["site_region_code"].widget = RegionPickerWidget(scope=actor.scope)
-        self.order_fields(["region", "kind", "name", "site_region_code", "deadline_text"])
+        # Not required: an item without one joins its deadline's year's plan (``clean``).
+        self.fields["plan_year"].required = False
+        self.fields["plan_year"].help_text = "不填则取完成时限的年份"
+        self.order_fields(["region", "kind", "plan_year", "name", "site_region_code", "deadline_text"])
         if self.instance.pk:
             self.initial.setdefault("region", self.instance.region_id)
             self.initial.setdefault("site_region_code", self.instance.site_region_id or "")
@@ -133,7 +158,9 @@ class PlanItemForm(forms.ModelForm):
 
     def clean_deadline_text(self):
         text = self.cleaned_data["deadline_text"]
-        value, note = normalize.parse_deadline(text, plan_year=self.plan_year)
+        # A deadline without a year (年底前) is read in the item's plan year when one is given.
+        year = self.cleaned_data.get("plan_year") or self.plan_year
+        value, note = normalize.parse_deadline(text, plan_year=year)
         if value is None:
             raise ValidationError(
                 f"{note}。请写成 2021-12-31、2021年底 或 2021年6月。", code=plans.PlanError.DEADLINE
@@ -176,6 +203,8 @@ class PlanItemForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if not data.get("plan_year") and data.get("deadline"):
+            data["plan_year"] = data["deadline"].year
         if data.get("longitude") is None and data.get("latitude") is not None:
             self.add_error("longitude", ValidationError("经度和纬度须同时填写。", code="coordinates_pair"))
         if data.get("latitude") is None and data.get("longitude") is not None:

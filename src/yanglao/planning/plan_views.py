@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,6 +35,7 @@ def _filters(data: dict) -> plans.PlanFilters:
         kind=data.get("kind") or "",
         status=data.get("status") or "",
         overdue="1" if data.get("overdue") else "",
+        year=str(data.get("year") or ""),
     )
 
 
@@ -48,7 +49,10 @@ def plan_list(request):
     for item in page.object_list:
         item.overdue = plans.is_overdue(item.deadline, item.latest_status, today)
         item.latest_label = ProgressStatus(item.latest_status).label if item.latest_status else "未报送"
-    return render(request, "planning/plans/list.html", {"page": page, "form": form})
+    return render(request, "planning/plans/list.html", {
+        "page": page, "form": form, "reminder": plans.report_reminder(actor=request.user),
+        "can_file": plans.can_file(request.user),
+    })  # fmt: skip
 
 
 @capability_required(Cap.PLANNING_VIEW)
@@ -70,12 +74,15 @@ def plan_detail(request, pk):
         "phone": item.phone if show_phone else mask_phone(item.phone),
         "phone_text": item.phone_text if show_phone else mask_phone(item.phone_text),
         "budget_yuan": Decimal(item.budget_fen) / 100 if item.budget_fen is not None else None,
+        # A township officer reads the items sited in its township; the county files them.
+        "can_write": plans.can_write_item(request.user, item),
     })  # fmt: skip
 
 
 def _plan_year(item=None) -> int:
-    if item is not None and item.deadline:
-        return item.deadline.year
+    """The year a deadline without one (年底前) is read in when the form gives no plan year."""
+    if item is not None:
+        return item.plan_year
     return timezone.localdate().year
 
 
@@ -94,10 +101,19 @@ def plan_new(request):
     return render(request, "planning/plans/form.html", {"form": form, "item": None})
 
 
+def _item_to_file(request, pk):
+    """An item the reader may change: a township officer reads the items sited in its township, the
+    county files them (403 rather than a form whose county list is empty)."""
+    item = plans.plan_item_get(actor=request.user, pk=pk)
+    if not plans.can_write_item(request.user, item):
+        raise PermissionDenied("该项目由旗县填报，不在您的填报范围内。")
+    return item
+
+
 @capability_required(Cap.PLANNING_EDIT)
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk):
-    item = plans.plan_item_get(actor=request.user, pk=pk)
+    item = _item_to_file(request, pk)
     form = PlanItemForm(request.POST or None, instance=item, actor=request.user, plan_year=_plan_year(item))
     if request.method == "POST" and form.is_valid():
         try:
@@ -114,7 +130,7 @@ def plan_edit(request, pk):
 @capability_required(Cap.PLANNING_EDIT)
 @require_http_methods(["GET", "POST"])
 def plan_link(request, pk):
-    item = plans.plan_item_get(actor=request.user, pk=pk)
+    item = _item_to_file(request, pk)
     form = LinkFacilityForm(request.POST or None, actor=request.user, item=item)
     if request.method == "POST" and form.is_valid():
         try:
@@ -132,7 +148,7 @@ def plan_link(request, pk):
 @capability_required(Cap.PLANNING_REPORT)
 @require_http_methods(["GET", "POST"])
 def plan_progress(request, pk):
-    item = plans.plan_item_get(actor=request.user, pk=pk)
+    item = _item_to_file(request, pk)
     now = timezone.now()
     form = ProgressForm(request.POST or None, request.FILES or None, actor=request.user, item=item, now=now)
     if request.method == "POST" and form.is_valid():
@@ -219,9 +235,10 @@ def plan_reports(request):
 @capability_required(Cap.PLANNING_VIEW)
 @require_GET
 def plan_export(request):
-    form = RegionFilterForm(request.GET or None, actor=request.user)
-    region = (form.cleaned_data.get("region") or "") if form.is_valid() else ""
-    content = plans.export_workbook(actor=request.user, region=region)
+    # The list page's filters (its export link carries them): what is exported is what was listed.
+    form = PlanFilterForm(request.GET or None, actor=request.user)
+    data = form.cleaned_data if form.is_valid() else {}
+    content = plans.export_workbook(actor=request.user, filters=_filters(data))
     return xlsx_response(content, f"建设计划进度-{timezone.localdate():%Y%m%d}.xlsx")
 
 

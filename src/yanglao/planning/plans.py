@@ -1,7 +1,8 @@
 """Construction plans (seed 002, 附件1 street centres / 附件2 community stations) and their monthly progress.
 
 Reads (``plan_items``, ``plan_item_get``, ``missing_reports``, ``overdue_items``…) always go through
-the reader's region scope on the item's county (``region__code``); writes are functions with
+the reader's region scope: the item's county, or for a township officer the street/community the
+item is sited in (``selectors.plan_item_q``); writes are functions with
 keyword-only arguments inside ``transaction.atomic``, validated with ``full_clean``, each leaving a
 ``PlanItemEvent`` and an audit entry.
 
@@ -16,7 +17,7 @@ at 00:00 and is due by M+1's 10th at 23:59, Asia/Shanghai; a report after that i
 
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -45,6 +47,7 @@ from yanglao.planning.models import (
     ProgressPhoto,
     ProgressStatus,
 )
+from yanglao.planning.selectors import plan_item_q, plan_items_in
 from yanglao.regions.models import Region
 from yanglao.regions.selectors import scope_narrowed
 
@@ -123,8 +126,14 @@ def _require(actor, capability: str) -> None:
 
 
 def _check_scope(actor, item: PlanItem) -> None:
-    if not actor.scope.contains(item.region_id):
-        raise PermissionDenied("该项目不在您的管辖范围内。")
+    """Writes (edit, link, monthly report) are the county's: a township officer reads the items
+    sited in its township (``selectors.plan_item_q``) but does not file them."""
+    if not can_write_item(actor, item):
+        raise PermissionDenied("该项目由旗县填报，不在您的填报范围内。")
+
+
+def can_write_item(actor, item: PlanItem) -> bool:
+    return actor.scope.contains(item.region_id)
 
 
 def _event(item: PlanItem, actor, kind: str, summary: str, changes: dict | None = None) -> None:
@@ -162,7 +171,7 @@ def with_progress(items: QuerySet) -> QuerySet:
 
 def items_in_scope(*, actor) -> QuerySet[PlanItem]:
     _require(actor, Cap.PLANNING_VIEW)
-    return actor.scope.apply(PlanItem.objects.all())
+    return plan_items_in(actor.scope)
 
 
 @dataclass
@@ -170,22 +179,26 @@ class PlanFilters:
     q: str = ""
     region: str = ""
     kind: str = ""
-    status: str = ""  # a ProgressStatus value, or "none" for items never reported
+    # a ProgressStatus value, "none" for items never reported, or "unreported" for the open items
+    # whose report for the month being collected (last month) is not in yet
+    status: str = ""
     overdue: str = ""  # "1": only overdue items
-    year: str = ""
+    year: str = ""  # the plan year (计划年度)
 
 
 def plan_items(*, actor, filters: PlanFilters, today: date | None = None) -> QuerySet[PlanItem]:
     _require(actor, Cap.PLANNING_VIEW)
     today = today or timezone.localdate()
     scope = scope_narrowed(scope=actor.scope, code=filters.region)
-    items = with_progress(scope.apply(PlanItem.objects.all())).select_related(
-        "region", "site_region", "facility"
-    )
+    items = with_progress(plan_items_in(scope)).select_related("region", "site_region", "facility")
     if filters.kind in PlanKind.values:
         items = items.filter(kind=filters.kind)
     if filters.status == "none":
         items = items.filter(latest_status__isnull=True)
+    elif filters.status == "unreported":
+        items = _open_for(items, add_months(month_start(today), -1)).exclude(
+            Exists(PlanProgress.objects.filter(item=OuterRef("pk"), month=add_months(month_start(today), -1)))
+        )
     elif filters.status in ProgressStatus.values:
         items = items.filter(latest_status=filters.status)
     if filters.overdue:
@@ -193,8 +206,8 @@ def plan_items(*, actor, filters: PlanFilters, today: date | None = None) -> Que
         items = items.filter(deadline__lt=today).filter(
             Q(latest_status__isnull=True) | ~Q(latest_status__in=DONE_STATUSES)
         )
-    if filters.year.isdigit():
-        items = items.filter(deadline__year=int(filters.year))
+    if str(filters.year).isdigit():
+        items = items.filter(plan_year=int(filters.year))
     text = filters.q.strip()
     if text:
         items = items.filter(
@@ -209,7 +222,7 @@ def plan_items(*, actor, filters: PlanFilters, today: date | None = None) -> Que
 def plan_item_get(*, actor, pk: int) -> PlanItem:
     _require(actor, Cap.PLANNING_VIEW)
     item = (
-        with_progress(actor.scope.apply(PlanItem.objects.all()))
+        with_progress(plan_items_in(actor.scope))
         .select_related("region", "site_region", "facility", "import_batch")
         .filter(pk=pk)
         .first()
@@ -229,8 +242,8 @@ def item_events(*, item: PlanItem) -> QuerySet[PlanItemEvent]:
 
 def photo_get(*, actor, pk: int) -> ProgressPhoto:
     _require(actor, Cap.PLANNING_VIEW)
-    photo = actor.scope.apply(
-        ProgressPhoto.objects.select_related("progress"), "progress__item__region__code"
+    photo = ProgressPhoto.objects.select_related("progress").filter(
+        plan_item_q(actor.scope, "progress__item__")
     )
     found = photo.filter(pk=pk).first()
     if found is None:
@@ -258,6 +271,47 @@ def facilities_to_link(*, actor, item: PlanItem, q: str = "") -> QuerySet[Facili
     return facilities.exclude(status=FacilityStatus.CLOSED).order_by("name")[:200]
 
 
+def _open_for(items: QuerySet, month: date) -> QuerySet:
+    """The items that owe a report for ``month``: all but those already in operation before it."""
+    return items.exclude(
+        Exists(
+            PlanProgress.objects.filter(
+                item=OuterRef("pk"), month__lt=month, status=ProgressStatus.IN_OPERATION
+            )
+        )
+    )
+
+
+@dataclass
+class Reminder:
+    month: date
+    due: datetime
+    past_due: bool
+    missing: int  # items without a report for ``month``
+    counties: list[str]  # the counties they belong to
+
+
+def report_reminder(*, actor, now: datetime | None = None) -> Reminder | None:
+    """What the reader still owes for the month being collected (002: "每月10日前报送"), for the
+    banner on the plan pages: a county officer sees its own missing items, a city officer the
+    counties that have not reported. None for readers who do not report, or when all is in."""
+    if not actor.can(Cap.PLANNING_REPORT) or len(actor.scope.prefix) > 6:  # townships do not file
+        return None
+    now = now or timezone.now()
+    month = reporting_month(now)
+    missing = [row for row in report_status(actor=actor, month=month) if row.missing]
+    if not missing:
+        return None
+    due = report_due_at(month)
+    return Reminder(month=month, due=due, past_due=now > due, missing=sum(r.missing for r in missing),
+                    counties=[r.region.name for r in missing])  # fmt: skip
+
+
+def can_file(actor) -> bool:
+    """Whether the reader files plan items (new, import): a county or above; a township reads only."""
+    return actor.can(Cap.PLANNING_EDIT) and len(actor.scope.prefix) <= 6
+
+
 @dataclass
 class CountyReport:
     region: Region
@@ -272,13 +326,7 @@ def report_status(*, actor, month: date, region: str = "") -> list[CountyReport]
     An item counts while it is not yet in operation before that month."""
     _require(actor, Cap.PLANNING_VIEW)
     scope = scope_narrowed(scope=actor.scope, code=region)
-    items = scope.apply(PlanItem.objects.all()).exclude(
-        Exists(
-            PlanProgress.objects.filter(
-                item=OuterRef("pk"), month__lt=month, status=ProgressStatus.IN_OPERATION
-            )
-        )
-    )
+    items = _open_for(plan_items_in(scope), month)
     this_month = PlanProgress.objects.filter(item=OuterRef("pk"), month=month)
     due = report_due_at(month)
     rows = (
@@ -312,7 +360,7 @@ def overdue_items(*, actor, today: date | None = None, region: str = "") -> Quer
 # --- writes: items ----------------------------------------------------------------------------------
 
 ITEM_FIELDS = (
-    "kind", "name", "site_region_text", "communities_covered", "deadline", "deadline_text", "beds",
+    "kind", "plan_year", "name", "site_region_text", "communities_covered", "deadline", "deadline_text", "beds",
     "main_services", "responsible_person", "phone", "phone_text", "remarks", "area_m2", "longitude",
     "latitude", "budget_fen",
 )  # fmt: skip
@@ -340,6 +388,9 @@ def _check_item_region(actor, region: Region | None, site_region: Region | None)
 def plan_item_create(*, actor, region: Region, site_region: Region | None = None, **values) -> PlanItem:
     _require(actor, Cap.PLANNING_EDIT)
     _check_item_region(actor, region, site_region)
+    if not values.get("plan_year"):  # the plan the item belongs to: its deadline's year by default
+        deadline = values.get("deadline")
+        values["plan_year"] = deadline.year if deadline else timezone.localdate().year
     with transaction.atomic():
         item = PlanItem(region=region, site_region=site_region, created_by=actor, **values)
         if not item.deadline_text and item.deadline:
@@ -726,7 +777,10 @@ def plan_import(
                 code=PlanError.WRONG_ATTACHMENT,
             )}
         )  # fmt: skip
-    year = plan_year or sheet.plan_year or timezone.localdate().year
+    # The year a deadline without one (年底前) is read in; the items' plan year is the one given, else
+    # the sheet title's (2021年通辽市拟新建…), else each row's deadline year, else this year.
+    item_year = plan_year or sheet.plan_year
+    year = item_year or timezone.localdate().year
     counties = city_counties(actor)
     names = [c.name for c in counties]
     by_name = {c.name: c for c in counties}
@@ -749,7 +803,7 @@ def plan_import(
                 outcomes.append(RowOutcome(number, "skipped", [message]))
                 continue
             outcome, carried = _import_row(
-                actor=actor, row=row, kind=kind, year=year, names=names, by_name=by_name, carried=carried,
+                actor=actor, row=row, kind=kind, year=year, item_year=item_year, names=names, by_name=by_name, carried=carried,
                 matcher=matcher, city_prefix=city_prefix, existing=existing, batch=batch, position=position,
             )  # fmt: skip
             outcomes.append(outcome)
@@ -768,7 +822,7 @@ def plan_import(
     return batch
 
 
-def _import_row(*, actor, row: SheetRow, kind, year, names, by_name, carried, matcher, city_prefix, existing,
+def _import_row(*, actor, row: SheetRow, kind, year, item_year, names, by_name, carried, matcher, city_prefix, existing,
                 batch, position) -> tuple[RowOutcome, str]:  # fmt: skip
     v = row.values
     messages, fields = [], []
@@ -869,7 +923,7 @@ def _import_row(*, actor, row: SheetRow, kind, year, names, by_name, carried, ma
             messages.append(note)
     budget_yuan = _decimal(v.get("budget"), 2)
     values = {
-        "kind": kind, "name": name[:200], "site_region_text": site_text[:200],
+        "kind": kind, "plan_year": item_year or (deadline.year if deadline else year), "name": name[:200], "site_region_text": site_text[:200],
         "communities_covered": str(count) if count is not None else covers, "deadline": deadline,
         "deadline_text": _text(v.get("deadline"))[:100], "beds": beds,
         "main_services": normalize.clean_text(v.get("services")), "responsible_person": person[:100],
@@ -924,22 +978,47 @@ EXPORT_COMMON = ["拟服务覆盖几个社区", "建设完成时限", "设置床
                  "联系电话", "备注", "面积(m²)", "进展状态", "完成比例(%)", "报送月份", "存在问题", "对应设施"]  # fmt: skip
 
 
-def export_workbook(*, actor, region: str = "", today: date | None = None) -> bytes:
+_EXCEL_MAX_TEXT = 32_767  # Excel's limit per cell; longer text makes Excel "repair" the file
+
+
+def _excel_safe(sheet, row: int) -> None:
+    """Make a written row open cleanly in Excel: text that looks like a formula (=, +, -, @ typed into
+    a remark) stays text instead of becoming a formula Excel evaluates or refuses, and over-long text
+    is cut at Excel's limit."""
+    for cell in sheet[row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+        if isinstance(cell.value, str) and len(cell.value) > _EXCEL_MAX_TEXT:
+            cell.value = cell.value[: _EXCEL_MAX_TEXT - 1] + "…"
+
+
+def _sheet_text(value):
+    """Control characters (a stray BEL pasted from another system) are not allowed in the file."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def export_workbook(
+    *, actor, region: str = "", filters: PlanFilters | None = None, today: date | None = None
+) -> bytes:
     """Both attachments, one sheet each, in the attachment's columns (the county cell merged over
-    its rows, as the counties send it) plus the latest progress. Re-importable."""
+    its rows, as the counties send it) plus the latest progress. Re-importable. ``filters`` are the
+    list page's (search, region, progress, overdue, plan year); the title carries the plan year.
+    The responsible person's phone is masked for readers who neither edit nor report (as on the page)."""
     _require(actor, Cap.PLANNING_VIEW)
+    filters = filters or PlanFilters(region=region)
+    show_phone = actor.can(Cap.PLANNING_EDIT) or actor.can(Cap.PLANNING_REPORT)
     book = Workbook()
     book.remove(book.active)
     latest_problems = _latest("problems")
     for kind in PlanKind:
         items = list(
-            plan_items(actor=actor, filters=PlanFilters(region=region, kind=kind), today=today).annotate(
+            plan_items(actor=actor, filters=replace(filters, kind=kind), today=today).annotate(
                 latest_problems=latest_problems
             )
         )
         sheet = book.create_sheet("附件1" if kind == PlanKind.STREET_CENTRE else "附件2")
         header = EXPORT_HEADER[kind] + EXPORT_COMMON
-        year = (today or timezone.localdate()).year
+        year = int(filters.year) if str(filters.year).isdigit() else (today or timezone.localdate()).year
         sheet.append([f"{year}年{EXPORT_TITLE[kind]}"])
         sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
         sheet["A1"].font = Font(bold=True, size=14)
@@ -956,15 +1035,17 @@ def export_workbook(*, actor, region: str = "", today: date | None = None) -> by
                         start_row=first_of_county, start_column=2, end_row=row - 1, end_column=2
                     )
                 county, first_of_county = item.region_id, row
-            sheet.append([
+            phone = item.phone or item.phone_text
+            sheet.append([_sheet_text(v) for v in (
                 number, item.region.name, item.name, item.site_region_text, item.communities_covered,
                 item.deadline if item.deadline else item.deadline_text, item.beds, item.main_services,
-                item.responsible_person, item.phone or item.phone_text, item.remarks,
+                item.responsible_person, phone if show_phone else mask_phone(phone), item.remarks,
                 float(item.area_m2) if item.area_m2 is not None else None,
                 ProgressStatus(item.latest_status).label if item.latest_status else "未报送",
                 item.latest_percent, item.latest_month.strftime("%Y-%m") if item.latest_month else "",
                 item.latest_problems or "", item.facility.name if item.facility else "",
-            ])  # fmt: skip
+            )])  # fmt: skip
+            _excel_safe(sheet, row)
             sheet.cell(row=row, column=6).number_format = "yyyy-mm-dd"
         if county is not None and sheet.max_row > first_of_county:
             sheet.merge_cells(start_row=first_of_county, start_column=2, end_row=sheet.max_row, end_column=2)
@@ -973,7 +1054,7 @@ def export_workbook(*, actor, region: str = "", today: date | None = None) -> by
     buffer = io.BytesIO()
     book.save(buffer)
     audit.record(actor=actor, action=audit.Action.EXPORT, object_type="planning.plans",
-                 summary=f"导出建设计划进度表（区划 {region or actor.region_id}）")  # fmt: skip
+                 summary=f"导出建设计划进度表（区划 {filters.region or actor.region_id}，{year} 年）")  # fmt: skip
     return buffer.getvalue()
 
 

@@ -44,7 +44,7 @@ from datetime import date
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, FloatField, IntegerField, QuerySet, Value, When
+from django.db.models import Case, FloatField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -57,7 +57,14 @@ from yanglao.facilities import catalogue
 from yanglao.facilities import selectors as facility_selectors
 from yanglao.facilities.models import FacilityStatus
 from yanglao.planning import spatial
-from yanglao.planning.models import CandidateSite, CoverageSetting, PlanItem, SitingRun, TravelMode
+from yanglao.planning.models import (
+    CandidateSite,
+    CoverageSetting,
+    PlanItem,
+    RunStatus,
+    SitingRun,
+    TravelMode,
+)
 from yanglao.regions.codes import PREFIX_LENGTH
 from yanglao.regions.models import Region
 from yanglao.regions.scope import Scope
@@ -427,6 +434,19 @@ def demand_points(*, actor, scope: Scope, today: date | None = None) -> Demand:
     return Demand(ids, region, lat, lng, source, weight, disabled | semi, alone, advanced)
 
 
+def plan_item_q(scope: Scope, prefix: str = "") -> Q:
+    """The plan items a scope reads. An item belongs to its county (the level that files and reports
+    it), so a county or city scope reads its counties' items; a township (苏木乡镇/街道) or village
+    scope lies below the county and reads the items sited in it (``site_region`` under its prefix).
+    Items whose street/community is not known stay with the county. ``prefix`` is the lookup path to
+    the item (``progress__item__``). Writes stay with the county (``plans._check_scope``)."""
+    return scope.q(f"{prefix}region_id") | scope.q(f"{prefix}site_region_id")
+
+
+def plan_items_in(scope: Scope, queryset: QuerySet | None = None) -> QuerySet[PlanItem]:
+    return (PlanItem.objects.all() if queryset is None else queryset).filter(plan_item_q(scope))
+
+
 def covering_sites(*, actor, query: CoverageQuery) -> Sites:
     """The located facilities in the reader's scope that count for ``query`` (and plan items when planned)."""
     statuses = [FacilityStatus.OPERATING]
@@ -458,7 +478,7 @@ def covering_sites(*, actor, query: CoverageQuery) -> Sites:
         )
     if query.include_planned:
         items = (
-            actor.scope.apply(PlanItem.objects.all())
+            plan_items_in(actor.scope)
             .filter(facility__isnull=True, latitude__isnull=False, longitude__isnull=False)
             .order_by()
             .values_list(
@@ -692,10 +712,48 @@ def run_list(*, actor, region: str = "") -> QuerySet[SitingRun]:
 
 def run_get(*, actor, pk: int) -> SitingRun:
     _require(actor)
-    run = actor.scope.apply(SitingRun.objects.select_related("region", "created_by")).filter(pk=pk).first()
+    run = (
+        actor.scope.apply(SitingRun.objects.select_related("region", "created_by", "task"))
+        .filter(pk=pk)
+        .first()
+    )
     if run is None:
         raise Http404("选址计算不存在")
     return run
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Where a run stands, for its page's progress bar and the API: the run's own status, except
+    that a run whose task gave up (the worker died three times) counts as failed."""
+
+    status: str
+    label: str
+    percent: int
+    note: str
+    error: str
+    error_code: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+
+def run_state(*, run: SitingRun) -> RunState:
+    task = run.task
+    status, error, code = run.status, run.error, run.error_code
+    if status in (RunStatus.QUEUED, RunStatus.RUNNING) and task is not None and task.status == "failed":
+        status, error, code = RunStatus.FAILED, task.error, "solver_failed"
+    if status in (RunStatus.DONE, RunStatus.FAILED):
+        percent, note = 100, ""
+    elif task is not None and task.status == "running":
+        percent, note = task.percent, task.progress_note
+        status = RunStatus.RUNNING
+    else:
+        percent, note = 0, ""
+    return RunState(
+        status=status, label=RunStatus(status).label, percent=percent, note=note, error=error, error_code=code
+    )
 
 
 def run_plan_items(*, run: SitingRun) -> dict[int, PlanItem]:

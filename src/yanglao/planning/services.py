@@ -10,8 +10,10 @@ Siting (选址) asks, for the elders of a region NOT yet covered (see ``selector
 Candidates are the region's active ``CandidateSite`` rows; with none, a grid over the populated
 area (hexagons of half the service radius holding uncovered elders, each candidate at its cell's
 weighted centre). Demand points at the same place (a village's elders without own coordinates) are
-merged into one weighted point. A run is computed synchronously with a time limit (at most 60 s)
-and kept as a ``SitingRun`` row with its answer and its proven optimality gap.
+merged into one weighted point. A question is checked and queued (``siting_submit``), then computed
+by a background task (``planning.tasks``, calling ``siting_solve``) within its time limit (at most
+60 s, the coverage included) and kept as a ``SitingRun`` row with its answer and its proven
+optimality gap, or the reason it has none.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.utils import timezone
 from scipy import sparse
 
 from yanglao.accounts.roles import Cap
-from yanglao.core import audit
+from yanglao.core import audit, tasks
 from yanglao.core.sheets import Column, read_sheet
 from yanglao.planning import selectors, spatial
 from yanglao.planning.errors import PlanningErrorCode as E
@@ -346,7 +348,12 @@ def _validate_question(*, question, p, share, budget_fen, time_limit) -> dict:
     return errors
 
 
-def siting_run(
+SITING_TASK = "planning.siting"
+# The phases a run goes through, as the progress bar shows them.
+SITING_STEPS = ("计算现有服务圈覆盖", "生成候选点和覆盖关系", "求解", "整理结果")
+
+
+def siting_submit(
     *,
     actor,
     region: Region | None,
@@ -357,13 +364,15 @@ def siting_run(
     service: str = "",
     include_planned: bool = False,
     time_limit: float | None = None,
+    background: bool = True,
 ) -> SitingRun:
-    """Ask a siting question for ``region`` and answer it now (within ``time_limit`` seconds).
+    """Check a siting question and queue it as a background task (``planning.siting``).
 
-    Invalid input raises ValidationError and leaves nothing behind; a question that has no answer
-    (nobody uncovered, no candidates, an unreachable share) too. The run row records the answer."""
-    from yanglao.planning import siting  # planning-2's solver
-
+    What can be refused without computing (rights, scope, missing or out-of-range parameters)
+    raises ValidationError here and stores nothing. What needs the coverage first (nobody
+    uncovered, no candidates, an unreachable share) is found by the task and recorded on the run
+    as ``failed`` with its message and ``error_code``. ``background=False`` queues no task: the
+    caller computes the run itself with ``siting_solve`` (``siting_run`` does)."""
     _require(actor, message="您没有提出选址问题的权限。")
     errors = _validate_question(
         question=question, p=p, share=share, budget_fen=budget_fen, time_limit=time_limit
@@ -376,12 +385,105 @@ def siting_run(
         errors["service"] = ValidationError("没有这个服务项目。", code=E.QUESTION_INVALID)
     if errors:
         raise ValidationError(errors)
-    time_limit = float(time_limit or DEFAULT_TIME_LIMIT)
-    started = time.perf_counter()
+    parameters = {
+        "service": service,
+        "include_planned": include_planned,
+        "p": p,
+        "share": share,
+        "budget_fen": budget_fen,
+        "time_limit": float(time_limit or DEFAULT_TIME_LIMIT),
+    }
+    with transaction.atomic():
+        run = SitingRun.objects.create(
+            region=region, question=question, parameters=parameters, status=RunStatus.QUEUED, created_by=actor
+        )
+        if background:
+            run.task = tasks.enqueue(
+                kind=SITING_TASK, actor=actor, params={"run": run.pk}, region_code=region.code
+            )
+            run.save(update_fields=["task"])
+        audit.record(
+            actor=actor,
+            action=audit.Action.CREATE,
+            obj=run,
+            summary=f"提出选址问题 #{run.pk} {run.get_question_display().split('：')[0]}：{region.name}",
+        )
+    return run
 
+
+def siting_run(**kwargs) -> SitingRun:
+    """Ask and answer a siting question in this process (scripts, benchmarks, tests): the run comes
+    back ``done``, or ``failed`` with its ``error`` and ``error_code``."""
+    run = siting_submit(background=False, **kwargs)
+    return siting_solve(run=run)
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    found = (
+        [e for errors in exc.error_dict.values() for e in errors]
+        if hasattr(exc, "error_dict")
+        else exc.error_list
+    )
+    first = found[0]
+    return next(iter(first)), first.code or E.SOLVER_FAILED
+
+
+def siting_solve(*, run: SitingRun, task=None) -> SitingRun:
+    """Compute a queued run (the task handler calls this) and record its answer on the row.
+
+    A question without an answer leaves the run ``failed`` with the message and code (no exception);
+    an unexpected error leaves it ``failed`` with a generic message and is raised for the log."""
+    if run.status in (RunStatus.DONE, RunStatus.FAILED):  # a task run twice (a worker restarted)
+        return run
+
+    def step(index: int) -> None:
+        if task is not None:
+            tasks.task_progress(
+                task, done=index, total=len(SITING_STEPS), note=SITING_STEPS[index], force=True
+            )
+
+    started = time.perf_counter()
+    run.status, run.started_at, run.error, run.error_code = RunStatus.RUNNING, timezone.now(), "", ""
+    run.save(update_fields=["status", "started_at", "error", "error_code"])
+    try:
+        _solve(run=run, step=step, started=started)
+    except ValidationError as exc:
+        run.error, run.error_code = (text[:300] for text in _first_error(exc))
+        run.status = RunStatus.FAILED
+    except Exception:
+        run.status = RunStatus.FAILED
+        run.error, run.error_code = "选址计算出错，已记录，请调整问题后重试。", E.SOLVER_FAILED
+        _finish(run, started)
+        raise
+    _finish(run, started)
+    return run
+
+
+def _finish(run: SitingRun, started: float) -> None:
+    run.seconds = round(time.perf_counter() - started, 3)
+    run.finished_at = timezone.now()
+    run.save()
+
+
+def _solve(*, run: SitingRun, step, started: float) -> None:
+    """The computation of ``siting_solve``: fills ``run`` (not saved) or raises ValidationError."""
+    from yanglao.planning import siting  # the solver (planning-2's)
+
+    actor, region, question = run.created_by, run.region, run.question
+    params = run.parameters
+    p, share, budget_fen = params.get("p"), params.get("share"), params.get("budget_fen")
+    time_limit = float(params.get("time_limit") or DEFAULT_TIME_LIMIT)
+    if actor is None or not actor.can(Cap.PLANNING_EDIT) or not actor.scope.contains(region.code):
+        raise ValidationError("提出问题的用户已无权对该区划选址。", code=E.REGION_OUT_OF_SCOPE)
+
+    step(0)
     report = selectors.coverage(
         actor=actor,
-        query=selectors.CoverageQuery(region=region.code, service=service, include_planned=include_planned),
+        query=selectors.CoverageQuery(
+            region=region.code,
+            service=params.get("service") or "",
+            include_planned=bool(params.get("include_planned")),
+        ),
     )
     demand = report.demand
     uncovered = (demand.source < 3) & ~report.covered_mask
@@ -391,6 +493,7 @@ def siting_run(
         demand.lat[uncovered], demand.lng[uncovered], demand.weight[uncovered], demand.region[uncovered]
     )
 
+    step(1)
     stored = list(selectors.candidate_list(actor=actor, region=region.code).filter(active=True))
     resolver = selectors.CircleResolver()
     if stored:
@@ -457,41 +560,21 @@ def siting_run(
                 )}
             )  # fmt: skip
 
-    parameters = {
-        "service": service,
-        "include_planned": include_planned,
-        "p": p,
-        "share": share,
-        "budget_fen": budget_fen,
-        "time_limit": time_limit,
-    }
-    run = SitingRun.objects.create(
-        region=region,
-        question=question,
-        parameters=parameters,
-        status=RunStatus.RUNNING,
-        started_at=timezone.now(),
-        created_by=actor,
-    )
-    try:
-        if question == SitingQuestion.MAX_COVER:
-            solution = siting.max_cover(cover, d_weight, min(p, len(candidates)), time_limit=time_limit)
-        elif question == SitingQuestion.SET_COVER:
-            residual_share = (target_weight - weight_before) / float(d_weight.sum())
-            solution = siting.set_cover(cover, d_weight, min(1.0, residual_share), time_limit=time_limit)
-        else:
-            costs = np.array([float(c["cost_fen"]) for c in candidates])
-            solution = siting.max_cover(
-                cover, d_weight, len(candidates), costs=costs, budget=float(budget_fen), time_limit=time_limit
-            )
-    except Exception as exc:  # the run records the failure, the caller sees a code
-        run.status = RunStatus.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"[:300]
-        run.finished_at = timezone.now()
-        run.seconds = round(time.perf_counter() - started, 3)
-        run.save()
-        raise ValidationError("选址计算失败，已记录，请调整问题后重试。", code=E.SOLVER_FAILED) from exc
+    step(2)
+    # What is left of the time limit after the coverage goes to the solver (at least a second).
+    remaining = max(1.0, time_limit - (time.perf_counter() - started))
+    if question == SitingQuestion.MAX_COVER:
+        solution = siting.max_cover(cover, d_weight, min(p, len(candidates)), time_limit=remaining)
+    elif question == SitingQuestion.SET_COVER:
+        residual_share = (target_weight - weight_before) / float(d_weight.sum())
+        solution = siting.set_cover(cover, d_weight, min(1.0, residual_share), time_limit=remaining)
+    else:
+        costs = np.array([float(c["cost_fen"]) for c in candidates])
+        solution = siting.max_cover(
+            cover, d_weight, len(candidates), costs=costs, budget=float(budget_fen), time_limit=remaining
+        )
 
+    step(3)
     # The table: each pick's newly covered elders (weighted and counted), cumulative coverage.
     covered_rows = np.zeros(cover.shape[0], dtype=bool)
     cover_csc = cover.tocsc()
@@ -533,8 +616,6 @@ def siting_run(
     run.bound = float(solution.bound)
     run.gap = float(solution.gap)
     run.method = str(solution.method)[:60]
-    run.seconds = round(time.perf_counter() - started, 3)
-    run.finished_at = timezone.now()
     run.result = {
         "sites": sites,
         "candidates": [
@@ -555,14 +636,6 @@ def siting_run(
         "hex_size_m": report.hex_size_m,
         "total_cost_fen": sum(s["cost_fen"] or 0 for s in sites),
     }
-    run.save()
-    audit.record(
-        actor=actor,
-        action=audit.Action.CREATE,
-        obj=run,
-        summary=f"选址计算 {run.get_question_display().split('：')[0]} {region.name}：{len(sites)} 个站点，差距 {run.gap:.2%}",
-    )
-    return run
 
 
 # --- from a run to the construction plan -----------------------------------------------------------

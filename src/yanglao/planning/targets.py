@@ -142,8 +142,8 @@ def targets_for(*, actor, region: str = "", year: int | None = None, today: date
     )
     community_sites = {code for code, kind, *_ in facilities if kind in COMMUNITY_TYPES}
     planned_sites = set(
-        scope.apply(
-            plans.PlanItem.objects.filter(deadline__lte=year_end, site_region__isnull=False)
+        plans.plan_items_in(
+            scope, plans.PlanItem.objects.filter(deadline__lte=year_end, site_region__isnull=False)
         ).values_list("site_region_id", flat=True)
     )
     tree = list(region_list(scope=scope).filter(Q(level__in=("township", "village"))).filter(scope.q("code")))
@@ -159,8 +159,8 @@ def targets_for(*, actor, region: str = "", year: int | None = None, today: date
     planned_town = towns_with(planned_sites)
     street_centres = {code for code, kind, *_ in facilities if kind == FacilityType.TOWNSHIP_CENTRE}
     planned_centres = set(
-        scope.apply(plans.PlanItem.objects.filter(deadline__lte=year_end, kind=plans.PlanKind.STREET_CENTRE,
-                                                  site_region__isnull=False))
+        plans.plan_items_in(scope, plans.PlanItem.objects.filter(
+            deadline__lte=year_end, kind=plans.PlanKind.STREET_CENTRE, site_region__isnull=False))
         .values_list("site_region_id", flat=True)
     )  # fmt: skip
     streets = [t for t in townships if township_kind(t.code) == "street"]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("siting/candidates/template.xlsx", views.candidate_template, name="candidate_template"),
     path("siting/candidates/<int:pk>/toggle/", views.candidate_toggle, name="candidate_toggle"),
     path("siting/runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("siting/runs/<int:pk>/status/", views.run_status, name="run_status"),
     path("siting/runs/<int:pk>/export.xlsx", views.run_export, name="run_export"),
     path("siting/runs/<int:pk>/plan/", views.run_to_plan, name="run_to_plan"),
     # construction plans, monthly progress and targets (plan_views)

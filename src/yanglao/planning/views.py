@@ -208,6 +208,9 @@ def coverage_settings(request):
 def _siting_page(request, *, siting_form=None, candidate_form=None, import_form=None, status=200):
     region = request.GET.get("region", "")
     candidates = selectors.candidate_list(actor=request.user, region=region, q=request.GET.get("q", ""))
+    runs = list(selectors.run_list(actor=request.user).select_related("task")[:20])
+    for run in runs:  # queued / running (with its step) / done / failed, as on the run's own page
+        run.state = selectors.run_state(run=run)
     return render(
         request,
         "planning/siting.html",
@@ -217,7 +220,7 @@ def _siting_page(request, *, siting_form=None, candidate_form=None, import_form=
             "candidate_form": candidate_form or CandidateForm(actor=request.user),
             "import_form": import_form or CandidateImportForm(),
             "page": page_of(request, candidates),
-            "runs": selectors.run_list(actor=request.user)[:20],
+            "runs": runs,
             "can_edit": request.user.can(Cap.PLANNING_EDIT),
         },
         status=status,
@@ -237,7 +240,7 @@ def siting_run(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            run = services.siting_run(
+            run = services.siting_submit(
                 actor=request.user,
                 region=data["region"],
                 question=data["question"],
@@ -346,6 +349,7 @@ def _run_page(request, run, plan_form=None, status=200):
         "planning/siting_run.html",
         {
             "run": run,
+            "state": selectors.run_state(run=run),
             "result": run.result,
             "planned": selectors.run_plan_items(run=run),
             "plan_form": plan_form or ToPlanForm(run=run),
@@ -370,6 +374,19 @@ def _run_page(request, run, plan_form=None, status=200):
 @require_GET
 def run_detail(request, pk):
     return _run_page(request, selectors.run_get(actor=request.user, pk=pk))
+
+
+@capability_required(Cap.PLANNING_VIEW)
+@require_GET
+def run_status(request, pk):
+    """The progress of a queued or running run, polled by its page every second; once the run has
+    finished the polling request reloads the page (``HX-Refresh``), which then shows the result."""
+    run = selectors.run_get(actor=request.user, pk=pk)
+    state = selectors.run_state(run=run)
+    response = render(request, "planning/_run_status.html", {"run": run, "state": state})
+    if state.finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 RUN_HEADER = [
