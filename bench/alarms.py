@@ -835,7 +835,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="per phase (the issue's target: 300)")
     parser.add_argument("--phases", default="mqtt,http", help="load phases, in order ('' for none)")
     parser.add_argument("--fault", action="store_true", help="run the kill -9 fault run (after the phases)")
-    parser.add_argument("--mqtt-rate", type=float, default=12_000, help="offered MQTT events/s")
+    parser.add_argument(
+        "--mqtt-rate",
+        type=float,
+        default=10_500,
+        help="offered MQTT events/s (5 % over the target, so the latency is measured at it)",
+    )
     parser.add_argument(
         "--http-rate", type=float, default=0, help="offered HTTP events/s (0 = as fast as it goes)"
     )
@@ -849,7 +854,7 @@ def main() -> None:
     parser.add_argument(
         "--server-conn-max-age", type=int, default=0, help="DB_CONN_MAX_AGE of the web server"
     )
-    parser.add_argument("--ingest-batch", type=int, default=500)
+    parser.add_argument("--ingest-batch", type=int, default=2000)
     parser.add_argument("--ingest-wait-ms", type=float, default=20.0)
     parser.add_argument("--down-seconds", type=float, default=3.0)
     parser.add_argument("--drain-timeout", type=float, default=300.0)

@@ -212,3 +212,45 @@ def test_the_mqtt_ingester_settles_routine_heartbeats_but_leaves_an_sos_for_the_
     assert device.last_seen_at == heartbeat.received_at
     run_worker()
     assert Alarm.objects.get().cause == "sos"
+
+
+def test_a_later_heartbeat_moves_last_seen_but_not_a_deadline_still_an_interval_away(
+    kit, directory, monkeypatch
+):
+    """offline_after is extended only when it comes within one interval: the write touches no
+    indexed column (a HOT update on PostgreSQL)."""
+    _, device = kit
+    t0 = timezone.now()
+    ingest_one(directory, device, received_at=t0, battery=80)
+    interval = timedelta(seconds=device.heartbeat_interval_s)
+    # Past the quiet period (the directory's clock), half an interval later: deadline kept.
+    monkeypatch.setattr("yanglao.alarms.liveness.time.monotonic", lambda: 1e9)
+    t1 = t0 + interval / 2
+    ingest_one(directory, device, received_at=t1, battery=80)
+    device.refresh_from_db()
+    assert device.last_seen_at == t1 and device.offline_after == t0 + 2 * interval
+    # Later still, the deadline would be less than an interval away: extended from this heartbeat.
+    monkeypatch.setattr("yanglao.alarms.liveness.time.monotonic", lambda: 2e9)
+    t2 = t0 + interval * 1.5
+    ingest_one(directory, device, received_at=t2, battery=80)
+    device.refresh_from_db()
+    assert device.last_seen_at == t2 and device.offline_after == t2 + 2 * interval
+
+
+def test_the_offline_sweep_moves_the_deadline_of_a_device_heard_since_instead_of_alarming(kit):
+    _, device = kit
+    now = timezone.now()
+    interval = timedelta(seconds=device.heartbeat_interval_s)
+    Device.objects.filter(pk=device.pk).update(
+        last_seen_at=now - interval / 2, offline_after=now - timedelta(seconds=1)
+    )
+    assert worker.check_offline(now=now) == []
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.ACTIVE
+    assert device.offline_after == now - interval / 2 + 2 * interval
+    assert not Alarm.objects.exists()
+    # Really silent for two intervals: offline, with its technical alarm.
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now - 3 * interval, offline_after=now - interval)
+    made = worker.check_offline(now=now)
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.OFFLINE and [a.cause for a in made] == ["offline"]

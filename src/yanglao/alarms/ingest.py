@@ -35,6 +35,7 @@ from yanglao.core import crypto
 log = logging.getLogger(__name__)
 
 INSERT_CHUNK = 250
+SLOW_BATCH_S = 0.25
 NONCE_TTL_S = 2 * protocol.CLOCK_SKEW_S + 60
 
 # HTTP status of each refusal.
@@ -226,15 +227,26 @@ def ingest_events(
         if key not in first_of:
             first_of[key] = index
             unique.append(item)
+    started = time.perf_counter()
     try:
         with transaction.atomic():
             settled = _settled(unique, directory, received_at)
+            settled_at = time.perf_counter()
             if unique:
                 with connection.cursor() as cursor:
                     for device_id, event_id in _insert(cursor, unique, settled, channel, received_at):
                         fresh[first_of[(device_id, event_id)]] = True
             if rejections:
                 IngestError.objects.bulk_create([r.row(channel, received_at) for r in rejections])
+            inserted_at = time.perf_counter()
+        done = time.perf_counter()
+        if done - started > SLOW_BATCH_S:
+            # What an operator needs to tell a slow disk (commit) from a busy table (insert).
+            log.warning(
+                "slow %s batch: %d events in %.0f ms (liveness %.0f, insert %.0f, commit %.0f)",
+                channel, len(unique), 1000 * (done - started), 1000 * (settled_at - started),
+                1000 * (inserted_at - settled_at), 1000 * (done - inserted_at),
+            )  # fmt: skip
     except Exception:
         if directory is not None:
             directory.forget_writes()

@@ -16,6 +16,12 @@ An event is routine when all of these hold — otherwise it goes to the worker a
   so the offline sweep cannot have flipped it since. An offline device's first heartbeat therefore
   always reaches the worker, which brings it back and closes its offline alarm.
 
+``offline_after`` is written only when it would come within one heartbeat interval (then it is set
+to now + factor × interval), so most liveness writes change no indexed column and PostgreSQL can
+make them HOT updates (no index entries, far less WAL). It is therefore a lower bound: the offline
+sweep (worker.check_offline) checks ``last_seen_at`` before calling a device silent, and moves the
+deadline of one that was heard.
+
 The directory of devices (serial → id, status, region, interval, thresholds) is read once and
 reloaded every ``RELOAD_S``; a serial it does not know is looked up at once and remembered as
 unknown for ``UNKNOWN_TTL_S``. A device retired since the last reload is refused at most
@@ -61,8 +67,8 @@ class DeviceDirectory:
         self.by_serial: dict[str, DeviceInfo] = {}
         self.unknown: dict[str, float] = {}
         self.loaded_at = -1e18
-        # device id → (monotonic time of our last liveness write, battery written)
-        self.written: dict[int, tuple[float, int | None]] = {}
+        # device id → (monotonic time of our last liveness write, battery written, offline_after written)
+        self.written: dict[int, tuple[float, int | None, datetime]] = {}
 
     # --- the directory ------------------------------------------------------------------------
 
@@ -144,7 +150,7 @@ class DeviceDirectory:
         ``candidates``: device id → (its info, the battery of its latest routine event)."""
         now = time.monotonic()
         confirmed: set[int] = set()
-        due: list[tuple[DeviceInfo, int | None]] = []
+        due: list[tuple[DeviceInfo, int | None, datetime | None]] = []
         for device_id, (info, battery) in candidates.items():
             written = self.written.get(device_id)
             quiet = min(QUIET_MAX_S, info.interval_s / 10)
@@ -154,14 +160,17 @@ class DeviceDirectory:
                 and (battery is None or battery == written[1])
             ):
                 confirmed.add(device_id)
-            else:
-                due.append((info, battery))
+                continue
+            deadline = None  # keep the stored one
+            if written is None or (written[2] - received_at).total_seconds() < info.interval_s:
+                deadline = received_at + timedelta(seconds=info.interval_s * info.offline_factor)
+            due.append((info, battery, deadline))
         if due:
             touched = _write_liveness(due, received_at=received_at)
-            for info, battery in due:
+            for info, battery, deadline in due:
                 if info.id in touched:
                     confirmed.add(info.id)
-                    self.written[info.id] = (now, battery)
+                    self.written[info.id] = (now, battery, deadline or self.written[info.id][2])
                 else:
                     # Not active in the database (offline, or retired since the reload): its events
                     # go to the worker, which decides. The next heartbeat tries again.
@@ -173,18 +182,20 @@ class DeviceDirectory:
         self.written.clear()
 
 
-def _write_liveness(due: list[tuple[DeviceInfo, int | None]], *, received_at: datetime) -> set[int]:
-    """``UPDATE device … WHERE status = 'active'`` for each device; the ids it touched."""
+def _write_liveness(
+    due: list[tuple[DeviceInfo, int | None, datetime | None]], *, received_at: datetime
+) -> set[int]:
+    """``UPDATE device … WHERE status = 'active'`` for each device; the ids it touched. A deadline of
+    None keeps the stored ``offline_after``."""
     q = connection.ops.quote_name
     table = q(Device._meta.db_table)
     if connection.vendor == "postgresql":
-        ids = [info.id for info, _ in due]
-        offline_after = [
-            received_at + timedelta(seconds=info.interval_s * info.offline_factor) for info, _ in due
-        ]
-        battery = [b for _, b in due]
+        ids = [info.id for info, _, _ in due]
+        offline_after = [deadline for _, _, deadline in due]
+        battery = [b for _, b, _ in due]
         sql = (
-            f"UPDATE {table} AS d SET {q('last_seen_at')} = %s, {q('offline_after')} = v.o, "  # noqa: S608 - identifiers only
+            f"UPDATE {table} AS d SET {q('last_seen_at')} = %s, "  # noqa: S608 - identifiers only
+            f"{q('offline_after')} = COALESCE(v.o, d.{q('offline_after')}), "
             f"{q('battery_pct')} = COALESCE(v.b, d.{q('battery_pct')}) "
             f"FROM unnest(%s::bigint[], %s::timestamptz[], %s::smallint[]) AS v(id, o, b) "
             f"WHERE d.{q('id')} = v.id AND d.{q('status')} = %s RETURNING d.{q('id')}"
@@ -194,16 +205,15 @@ def _write_liveness(due: list[tuple[DeviceInfo, int | None]], *, received_at: da
             return {row[0] for row in cursor.fetchall()}
     touched = set()
     sql = (
-        f"UPDATE {table} SET {q('last_seen_at')} = %s, {q('offline_after')} = %s, "  # noqa: S608 - identifiers only
+        f"UPDATE {table} SET {q('last_seen_at')} = %s, "  # noqa: S608 - identifiers only
+        f"{q('offline_after')} = COALESCE(%s, {q('offline_after')}), "
         f"{q('battery_pct')} = COALESCE(%s, {q('battery_pct')}) WHERE {q('id')} = %s AND {q('status')} = %s"
     )
     field = Device._meta.get_field("last_seen_at")
     seen = field.get_db_prep_save(received_at, connection)
     with connection.cursor() as cursor:
-        for info, battery in due:
-            after = field.get_db_prep_save(
-                received_at + timedelta(seconds=info.interval_s * info.offline_factor), connection
-            )
+        for info, battery, deadline in due:
+            after = field.get_db_prep_save(deadline, connection) if deadline is not None else None
             cursor.execute(sql, [seen, after, battery, info.id, DeviceStatus.ACTIVE])
             if cursor.rowcount:
                 touched.add(info.id)

@@ -72,7 +72,7 @@ class MqttIngester:
         port: int | None = None,
         client_id: str = CLIENT_ID,
         root: str = protocol.TOPIC_ROOT,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         batch_wait_s: float = 0.02,
         session_expiry_s: int = SESSION_EXPIRY_S,
         receive_maximum: int = 5000,

@@ -68,6 +68,12 @@ def claim_batch(
     now = now or timezone.now()
     stale = now - timedelta(seconds=lease_s)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A claim is a lease, not a record: lost in a database crash, the events are simply
+            # unclaimed again (process_batch only takes events still claimed by this worker). So it
+            # need not wait for its WAL flush — one fsync per batch instead of two.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         candidates = DeviceEvent.objects.filter(_unclaimed(stale)).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True, of=("self",))
@@ -413,19 +419,31 @@ def check_offline(*, now: datetime, limit: int = 1000) -> list[Alarm]:
             return made
         stored = stored_rules()
         overrides = overrides_for({d.elder_id for d in devices})
+        silent, talking = [], []
         for device in devices:
             rule = rules.effective_rules(stored, overrides.get(device.elder_id))[AlarmCause.OFFLINE]
-            if rule.enabled and rules.offline_due(last_seen=device.last_seen_at or device.created_at,
-                                                  interval_s=device.heartbeat_interval_s, now=now, rule=rule):  # fmt: skip
-                decision = rules.offline_decision(
-                    rule, _device_facts(device), last_seen=device.last_seen_at or device.created_at
+            last_seen = device.last_seen_at or device.created_at
+            due = rules.offline_due(
+                last_seen=last_seen, interval_s=device.heartbeat_interval_s, now=now, rule=rule
+            )
+            if rule.enabled and not due:
+                # ``offline_after`` is a lower bound: ingestion extends it only when it comes within one
+                # interval (liveness.py), so a device heard since is due no earlier than this.
+                device.offline_after = last_seen + timedelta(
+                    seconds=device.heartbeat_interval_s * int(rule.param("factor"))
                 )
+                talking.append(device)
+                continue
+            if rule.enabled:
+                decision = rules.offline_decision(rule, _device_facts(device), last_seen=last_seen)
                 alarm = _create_alarm(decision, device=device, elder_id=device.elder_id, region_code=device.region_code,
                                       at=now, source_event_id=None, now=now)  # fmt: skip
                 if alarm is not None:
                     made.append(alarm)
             device.status = DeviceStatus.OFFLINE
-        Device.objects.bulk_update(devices, ["status"])
+            silent.append(device)
+        Device.objects.bulk_update(silent, ["status"])
+        Device.objects.bulk_update(talking, ["offline_after"])
         notices = [_notice("alarm.created", a) for a in made]
         transaction.on_commit(lambda: bus.publish_many(notices))
     return made

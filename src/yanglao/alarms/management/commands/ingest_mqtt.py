@@ -19,7 +19,7 @@ class Command(BaseCommand):
             "--client-id", default=CLIENT_ID, help="fixed: the broker keeps this session's queue"
         )
         parser.add_argument("--root", default=protocol.TOPIC_ROOT, help="topic root (tests use their own)")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--batch-wait-ms", type=float, default=20.0)
         parser.add_argument("--max-seconds", type=float, default=None)
         parser.add_argument("--progress", action="store_true", help="print a line per batch (tests)")
