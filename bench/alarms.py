@@ -56,6 +56,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, setup_django
 
+from yanglao.alarms.mqtt_wire import _varint  # pure: no Django needed in the simulator
+
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/yanglao_bench_alarms")
 
 WORK = ROOT / "var" / "bench" / "alarms"
@@ -262,15 +264,6 @@ class RawPublisher:
         with contextlib.suppress(OSError):
             self.sock.sendall(b"\xe0\x00")
             self.sock.close()
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, digit = divmod(n, 128)
-        out.append(digit | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def simulate_mqtt(o: dict) -> dict:
