@@ -125,3 +125,15 @@ def test_an_idle_session_expires(client, kailu_officer):
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get("/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_caregiver_lands_on_the_phone_page_of_their_orders(client, caregiver):
+    client.force_login(caregiver)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/care/m/"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_an_officer_still_lands_on_the_dashboard(client, kailu_officer):
+    client.force_login(kailu_officer)
+    assert client.get("/").status_code == 200

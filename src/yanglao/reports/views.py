@@ -1,10 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from yanglao.accounts.decorators import capability_required
-from yanglao.accounts.roles import Cap
+from yanglao.accounts.roles import Cap, Role
 from yanglao.facilities.models import FacilityStatus
 from yanglao.regions import selectors as region_selectors
 from yanglao.reports.network import region_network
@@ -13,6 +13,9 @@ from yanglao.reports.selectors import headline_figures
 
 @login_required
 def home(request):
+    # A caregiver's day is their own orders on the phone page; the region dashboard tells them nothing.
+    if request.user.role == Role.CAREGIVER and request.user.can(Cap.CARE_VISIT):
+        return redirect("care:mobile")
     scope = request.user.scope
     root = region_selectors.region_root(scope=scope)
     children = region_selectors.region_children_with_counts(scope=scope, region=root) if root else []
