@@ -102,7 +102,8 @@ def publish_many(messages: list[tuple[str, dict]]) -> int:
 
 
 def claim_nonces(keys: list[str], ttl_s: int) -> list[bool] | None:
-    """``claim_nonce`` for several keys in one round trip; None if Redis could not answer."""
+    """Take each key (SET NX with a TTL) in one round trip: per key True if it was new, False if seen;
+    None if Redis could not answer."""
     if not keys:
         return []
     r = client()
@@ -113,18 +114,6 @@ def claim_nonces(keys: list[str], ttl_s: int) -> list[bool] | None:
         for key in keys:
             pipe.set(key, b"1", nx=True, ex=ttl_s)
         return [bool(taken) for taken in pipe.execute()]
-    except redis.RedisError as exc:
-        mark_down(exc)
-        return None
-
-
-def claim_nonce(key: str, ttl_s: int) -> bool | None:
-    """True if ``key`` was new (now taken), False if seen, None if Redis could not answer."""
-    r = client()
-    if r is None:
-        return None
-    try:
-        return bool(r.set(key, b"1", nx=True, ex=ttl_s))
     except redis.RedisError as exc:
         mark_down(exc)
         return None

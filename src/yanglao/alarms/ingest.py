@@ -78,7 +78,7 @@ class Rejection:
     code: str
     detail: str
     serial: str = ""
-    device: DeviceRef | None = None
+    device: DeviceRef | DeviceInfo | None = None  # what it needs of either: id and region_code
     remote: str = ""
 
     def row(self, channel: str, at: datetime) -> IngestError:
@@ -272,29 +272,9 @@ def record_rejections(rejections: list[Rejection], *, channel: str) -> None:
 # --- devices --------------------------------------------------------------------------------------
 
 
-def device_ref(serial: str) -> tuple[DeviceRef, str] | None:
-    """The device and its secret (in clear, for this request only), or None if not registered."""
-    row = (
-        Device.objects.filter(serial=serial)
-        .values_list("id", "serial", "status", "region_code", "secret_enc")
-        .first()
-    )
-    if row is None:
-        return None
-    return DeviceRef(*row[:4]), crypto.decrypt(row[4], context=SECRET_CONTEXT)
-
-
-def device_refs(serials: list[str]) -> dict[str, DeviceRef]:
-    rows = Device.objects.filter(serial__in=serials).values_list("id", "serial", "status", "region_code")
-    return {row[1]: DeviceRef(*row) for row in rows}
-
-
 def nonce_fresh(*, device: DeviceRef, nonce: str) -> bool:
-    """True the first time a device uses ``nonce`` within the timestamp window (Redis SET NX with a
-    TTL; the ``IngestNonce`` table when Redis is not there)."""
-    taken = bus.claim_nonce(f"yanglao:nonce:{device.serial}:{nonce}", NONCE_TTL_S)
-    if taken is not None:
-        return taken
+    """True the first time a device uses ``nonce`` — the ``IngestNonce`` table, for when Redis is not
+    there (``_claim_nonces`` asks Redis first)."""
     try:
         with transaction.atomic():
             IngestNonce.objects.create(device_id=device.id, nonce=nonce)

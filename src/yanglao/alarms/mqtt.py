@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from yanglao.alarms import conf, protocol
 from yanglao.alarms.errors import IngestErrorCode as E
-from yanglao.alarms.ingest import DeviceRef, Incoming, Rejection, ingest_events
+from yanglao.alarms.ingest import Incoming, Rejection, ingest_events
 from yanglao.alarms.liveness import DeviceDirectory
 from yanglao.alarms.models import Channel, DeviceStatus
 from yanglao.alarms.mqtt_wire import MqttError, Session
@@ -197,13 +197,13 @@ class MqttIngester:
                     raise Rejected(E.DEVICE_RETIRED, "设备已停用，不再接收事件")
                 events, _ = protocol.split_batch(protocol.load_json(message.payload))
             except Rejected as exc:
-                rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=_ref(device)))
+                rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=device))
                 continue
             for obj in events:
                 try:
                     incoming.append(Incoming(device.id, protocol.parse_event(obj, now=moment), device))
                 except Rejected as exc:
-                    rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=_ref(device)))
+                    rejections.append(Rejection(exc.code, exc.detail, serial=serial, device=device))
         return prepared
 
     def store(self, prepared: Prepared, *, ack: bool = True) -> list[bool]:
@@ -291,7 +291,3 @@ class MqttIngester:
         if failed:
             raise failed[0]
         return self.stats
-
-
-def _ref(info) -> DeviceRef | None:
-    return None if info is None else DeviceRef(info.id, info.serial, info.status, info.region_code)
