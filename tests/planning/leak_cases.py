@@ -160,6 +160,13 @@ def cases(assert_list, api) -> dict:
         assert login(w.kailu).get(f"/planning/siting/runs/{w.my_run.pk}/").status_code == 200
         assert login(w.kailu).get(f"/planning/siting/runs/{w.their_run.pk}/").status_code == 404
 
+    def run_list(w, login, client):
+        ids = [r.pk for r in login(w.kailu).get("/planning/siting/runs/").context["page"].object_list]
+        assert w.my_run.pk in ids and w.their_run.pk not in ids
+        foreign = login(w.kailu).get("/planning/siting/runs/", {"region": "150502"})
+        assert w.their_run.pk not in [r.pk for r in foreign.context["page"].object_list]
+        assert "科尔沁选址点" not in foreign.content.decode()
+
     def run_status(w, login, client):
         assert login(w.kailu).get(f"/planning/siting/runs/{w.my_run.pk}/status/").status_code == 200
         assert login(w.kailu).get(f"/planning/siting/runs/{w.their_run.pk}/status/").status_code == 404
@@ -187,6 +194,12 @@ def cases(assert_list, api) -> dict:
         assert response.status_code == 422 and response.json()["code"] == "region_out_of_scope"
         assert SitingRun.objects.count() == before
 
+    def api_siting_list(w, login, client):
+        ids = [r["id"] for r in api(w.kailu, client, "get", "/api/v1/siting").json()["items"]]
+        assert w.my_run.pk in ids and w.their_run.pk not in ids
+        foreign = api(w.kailu, client, "get", "/api/v1/siting", region="150502").json()
+        assert foreign["total"] == 0 and "科尔沁" not in str(foreign)
+
     def api_siting_detail(w, login, client):
         assert api(w.kailu, client, "get", f"/api/v1/siting/{w.my_run.pk}").status_code == 200
         assert api(w.kailu, client, "get", f"/api/v1/siting/{w.their_run.pk}").status_code == 404
@@ -202,12 +215,14 @@ def cases(assert_list, api) -> dict:
         "planning:candidate_import": candidate_import,
         "planning:candidate_template": candidate_template,
         "planning:candidate_toggle": candidate_toggle,
+        "planning:run_list": run_list,
         "planning:run_detail": run_detail,
         "planning:run_status": run_status,
         "planning:run_export": run_export,
         "planning:run_to_plan": run_to_plan,
         "api:coverage": api_coverage,
         "api:siting_create": api_siting_create,
+        "api:siting_list": api_siting_list,
         "api:siting_detail": api_siting_detail,
         **plan_cases(assert_list, api),
     }

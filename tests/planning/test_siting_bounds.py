@@ -68,7 +68,7 @@ def test_lp_duals_reach_the_lp_bound_and_fixing_keeps_the_optimum(data, p):
     dense, weights = data
     inst = reduced(dense, weights)
     p = min(p, inst.m)
-    duals = siting._mip_max_cover(inst, p, None, [], 5, relax=True)
+    duals, _x = siting._mip_max_cover(inst, p, None, [], 5, relax=True)
     lam = np.clip(np.abs(duals), 0.0, inst.w)
     bound = siting._dual_value(inst, lam, p, None)
     best = best_cover(dense, weights, p)
@@ -92,7 +92,7 @@ def test_exact_stage_from_a_weak_start_proves_the_optimum(data, p):
     stats, method = {}, []
     chosen, value, bound = siting._exact_stage(
         inst, p, None, start, start_value, float(inst.w.sum()), inst.w.copy(), True,
-        time.perf_counter() + 10, method, stats,
+        time.perf_counter() + 10, method, stats, lambda value, bound: None,
     )  # fmt: skip
     assert len(set(chosen)) == len(chosen) <= p
     assert value == pytest.approx(inst.value(chosen))
@@ -113,12 +113,13 @@ def test_the_lp_fixing_round_runs_and_stays_exact():
     stats, method = {}, []
     chosen, value, bound = siting._exact_stage(
         inst, 4, None, start, start_value, float(inst.w.sum()), inst.w.copy(), True,
-        time.perf_counter() + 10, method, stats,
+        time.perf_counter() + 10, method, stats, lambda value, bound: None,
     )  # fmt: skip
     assert stats["lp_bound"] == pytest.approx(lp_value(inst, 4), rel=1e-5)
     assert stats["lp_bound"] >= best - 1e-9
     assert value == pytest.approx(best) == bound == inst.value(chosen)
-    assert stats["mip_optimal"] and method == ["lp", "highs"]
+    # The merge search may reach the LP bound itself; otherwise HiGHS proves the answer.
+    assert method[0] == "lp" and (stats.get("mip_optimal") or bound == value)
 
 
 def test_the_first_highs_instance_prints_nothing():

@@ -133,3 +133,17 @@ def test_page_and_api(client_for, client, kailu_world, kailu_officer, auth_heade
     assert data["targets"][0]["status"] == "missed" and data["targets"][0]["missing_total"] == 9
     response = client.get("/api/v1/targets", {"year": 1}, headers=auth_headers(kailu_officer))
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
+
+
+def test_items_without_a_readable_deadline_count_by_their_plan_year(kailu_world, kailu_officer):
+    # 城北 has a station already; these two communities have none.
+    PlanItem.objects.create(region_id="150523000000", kind="community_station", name="西城站（年底前）",
+                            site_region_id="150523100005", plan_year=2026, deadline=None,
+                            deadline_text="年底前")  # fmt: skip
+    PlanItem.objects.create(region_id="150523000000", kind="community_station", name="东城站（下年度计划）",
+                            site_region_id="150523100006", plan_year=2027, deadline=None)  # fmt: skip
+    this_year = _by_key(targets.targets_for(actor=kailu_officer, year=2026))["urban"]
+    # 城北 operating + 白塔 (due 2026) + 西城 (2026 plan, no date); not 工农 (2027-06) nor 东城 (2027 plan).
+    assert "3/10" in this_year.planned_text
+    next_year = _by_key(targets.targets_for(actor=kailu_officer, year=2027))["urban"]
+    assert "5/10" in next_year.planned_text

@@ -12,10 +12,10 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from yanglao.accounts.roles import Cap
-from yanglao.core.api import ApiError, errors
+from yanglao.core.api import ApiError, Page, PageParams, errors, paginate
 from yanglao.planning import selectors, services
 from yanglao.planning.errors import PlanningErrorCode as E
-from yanglao.planning.models import SitingQuestion
+from yanglao.planning.models import RunStatus, SitingQuestion
 from yanglao.regions.codes import RegionCodeError, canonical
 from yanglao.regions.models import Region
 
@@ -275,6 +275,26 @@ def siting_create(request, payload: SitingIn):
         time_limit=payload.time_limit,
     )
     return Respond(202, run)
+
+
+class RunFilterIn(Schema):
+    region: str = Field("", max_length=12, description="区划代码（含下级），限定在您的管辖范围内")
+    question: Literal[tuple(SitingQuestion.values)] | None = None  # type: ignore[valid-type]
+    status: Literal[tuple(RunStatus.values)] | None = Field(  # type: ignore[valid-type]
+        None, description="queued 排队 / running 计算中 / done 完成 / failed 失败（含后台任务已失败的）"
+    )
+
+
+@router.get("/siting", response={200: Page[SitingRunOut], **errors(403)})
+def siting_list(request, filters: Query[RunFilterIn], paging: Query[PageParams]):
+    """您管辖范围内的选址计算，新的在前，可按区划、问题、状态筛选。需 planning.view。"""
+    runs = selectors.run_list(
+        actor=request.auth,
+        region=filters.region,
+        question=filters.question or "",
+        status=filters.status or "",
+    ).select_related("task")
+    return paginate(runs, paging)
 
 
 @router.get("/siting/{run_id}", response={200: SitingRunOut, **errors(403, 404)})

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from yanglao.core.sheets import MAX_UPLOAD_BYTES
-from yanglao.planning.models import PlanKind, SitingQuestion, TravelMode
+from yanglao.planning.models import PlanKind, RunStatus, SitingQuestion, TravelMode
 from yanglao.planning.selectors import SERVICE_CHOICES
 from yanglao.regions.codes import RegionCodeError, canonical
 from yanglao.regions.models import Region
@@ -137,6 +137,18 @@ class SitingForm(forms.Form):
     def budget_fen(self) -> int | None:
         value = self.cleaned_data.get("budget_yuan")
         return None if value is None else int((value * 100).to_integral_value())
+
+
+class RunFilterForm(forms.Form):
+    region = forms.CharField(label="区划", required=False)
+    question = forms.ChoiceField(
+        label="问题", required=False, choices=[("", "全部问题"), *SitingQuestion.choices]
+    )
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *RunStatus.choices])
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].widget = RegionPickerWidget(scope=actor.scope)
 
 
 class ToPlanForm(forms.Form):

@@ -702,12 +702,30 @@ def candidate_get(*, actor, pk: int) -> CandidateSite:
     return site
 
 
-def run_list(*, actor, region: str = "") -> QuerySet[SitingRun]:
+def run_list(*, actor, region: str = "", question: str = "", status: str = "") -> QuerySet[SitingRun]:
+    """Siting runs in scope, newest first; ``status`` as run_state shows it (a run whose task died
+    is failed, whatever its own row still says)."""
     _require(actor)
     scope = scope_narrowed(scope=actor.scope, code=region)
-    return scope.apply(SitingRun.objects.select_related("region", "created_by")).order_by(
-        "-created_at", "-pk"
-    )
+    runs = scope.apply(SitingRun.objects.select_related("region", "created_by"))
+    if question:
+        runs = runs.filter(question=question)
+    if status:
+        pending = Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        task_failed = Q(task__status="failed")
+        if status == RunStatus.FAILED:
+            runs = runs.filter(Q(status=RunStatus.FAILED) | (pending & task_failed))
+        elif status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            runs = runs.filter(pending & ~task_failed & _task_state(status))
+        else:
+            runs = runs.filter(status=status)
+    return runs.order_by("-created_at", "-pk")
+
+
+def _task_state(status: str) -> Q:
+    """queued vs running among unfinished runs, as run_state tells them: by the task's status."""
+    running = Q(task__status="running")
+    return running if status == RunStatus.RUNNING else ~running | Q(task__isnull=True)
 
 
 def run_get(*, actor, pk: int) -> SitingRun:

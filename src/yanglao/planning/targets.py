@@ -141,9 +141,12 @@ def targets_for(*, actor, region: str = "", year: int | None = None, today: date
         .values_list("region_id", "type", "beds_total", "beds_nursing", "residents")
     )
     community_sites = {code for code, kind, *_ in facilities if kind in COMMUNITY_TYPES}
+    # Planned by the year's end: an item of this year's plan or an earlier one, unless its deadline
+    # falls after the year (an item whose deadline could not be read counts by its plan year).
+    planned_by = Q(plan_year__lte=year) & (Q(deadline__isnull=True) | Q(deadline__lte=year_end))
     planned_sites = set(
         plans.plan_items_in(
-            scope, plans.PlanItem.objects.filter(deadline__lte=year_end, site_region__isnull=False)
+            scope, plans.PlanItem.objects.filter(planned_by, site_region__isnull=False)
         ).values_list("site_region_id", flat=True)
     )
     tree = list(region_list(scope=scope).filter(Q(level__in=("township", "village"))).filter(scope.q("code")))
@@ -160,7 +163,7 @@ def targets_for(*, actor, region: str = "", year: int | None = None, today: date
     street_centres = {code for code, kind, *_ in facilities if kind == FacilityType.TOWNSHIP_CENTRE}
     planned_centres = set(
         plans.plan_items_in(scope, plans.PlanItem.objects.filter(
-            deadline__lte=year_end, kind=plans.PlanKind.STREET_CENTRE, site_region__isnull=False))
+            planned_by, kind=plans.PlanKind.STREET_CENTRE, site_region__isnull=False))
         .values_list("site_region_id", flat=True)
     )  # fmt: skip
     streets = [t for t in townships if township_kind(t.code) == "street"]

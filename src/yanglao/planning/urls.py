@@ -14,6 +14,7 @@ urlpatterns = [
     path("siting/candidates/import/", views.candidate_import, name="candidate_import"),
     path("siting/candidates/template.xlsx", views.candidate_template, name="candidate_template"),
     path("siting/candidates/<int:pk>/toggle/", views.candidate_toggle, name="candidate_toggle"),
+    path("siting/runs/", views.run_list, name="run_list"),
     path("siting/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("siting/runs/<int:pk>/status/", views.run_status, name="run_status"),
     path("siting/runs/<int:pk>/export.xlsx", views.run_export, name="run_export"),

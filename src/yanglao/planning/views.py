@@ -21,6 +21,7 @@ from yanglao.planning.forms import (
     CandidateForm,
     CandidateImportForm,
     CoverageFilterForm,
+    RunFilterForm,
     SettingForm,
     SitingForm,
     ToPlanForm,
@@ -204,13 +205,14 @@ def coverage_settings(request):
 
 # --- siting ----------------------------------------------------------------------------------------
 
+RECENT_RUNS = 10  # on the siting page; the run list has them all
+
 
 def _siting_page(request, *, siting_form=None, candidate_form=None, import_form=None, status=200):
     region = request.GET.get("region", "")
     candidates = selectors.candidate_list(actor=request.user, region=region, q=request.GET.get("q", ""))
-    runs = list(selectors.run_list(actor=request.user).select_related("task")[:20])
-    for run in runs:  # queued / running (with its step) / done / failed, as on the run's own page
-        run.state = selectors.run_state(run=run)
+    runs = list(selectors.run_list(actor=request.user).select_related("task")[:RECENT_RUNS])
+    _with_state(runs)
     return render(
         request,
         "planning/siting.html",
@@ -231,6 +233,28 @@ def _siting_page(request, *, siting_form=None, candidate_form=None, import_form=
 @require_GET
 def siting(request):
     return _siting_page(request)
+
+
+def _with_state(runs) -> None:
+    for run in runs:  # queued / running (with its step) / done / failed, as on the run's own page
+        run.state = selectors.run_state(run=run)
+
+
+@capability_required(Cap.PLANNING_VIEW)
+@require_GET
+def run_list(request):
+    """Every siting run in scope, filtered and paged (the siting page shows the latest few)."""
+    form = RunFilterForm(request.GET or None, actor=request.user)
+    data = form.cleaned_data if form.is_valid() else {}
+    runs = selectors.run_list(
+        actor=request.user,
+        region=data.get("region", ""),
+        question=data.get("question", ""),
+        status=data.get("status", ""),
+    ).select_related("task")
+    page = page_of(request, runs)
+    _with_state(page.object_list)
+    return render(request, "planning/siting_runs.html", {"page": page, "form": form})
 
 
 @capability_required(Cap.PLANNING_EDIT)
