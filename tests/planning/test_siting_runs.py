@@ -54,6 +54,10 @@ def test_filters_by_region_question_and_status(client_for, city_officer, db):
     assert ids(status=RunStatus.DONE) == {county.pk, town.pk}
     page = client.get("/planning/siting/runs/", {"status": RunStatus.FAILED}).content.decode()
     assert "失败" in page
+    # The filter and the state each row shows are one rule.
+    for status in RunStatus.values:
+        for run in client.get("/planning/siting/runs/", {"status": status}).context["page"].object_list:
+            assert run.state.status == status
 
 
 def test_a_bad_filter_value_says_so_and_lists_everything(client_for, city_officer, db):
@@ -63,6 +67,14 @@ def test_a_bad_filter_value_says_so_and_lists_everything(client_for, city_office
     assert response.context["form"].errors["status"]
     assert "选择一个有效的选项" in response.content.decode()
     assert len(run_ids(response)) == 1
+
+
+def test_an_unreadable_region_code_says_so(client_for, city_officer, db):
+    make_run(KAILU)
+    response = client_for(city_officer).get("/planning/siting/runs/", {"region": "abc"})
+    assert response.status_code == 200
+    assert "区划代码无效" in response.content.decode()
+    assert len(run_ids(response)) == 1  # the bad filter is dropped, not turned into an empty list
 
 
 def test_pages_newest_first(client_for, city_officer, db):
@@ -116,8 +128,16 @@ def test_api_lists_runs_in_scope_with_filters_and_paging(client, auth_headers, k
     assert [r["id"] for r in paged["items"]] == [done.pk] and paged["total"] == 2
 
 
-@pytest.mark.parametrize("query", [{"status": "bogus"}, {"question": "nope"}, {"page_size": 0}])
-def test_api_list_rejects_bad_filters(client, auth_headers, kailu_officer, db, query):
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"status": "bogus"}, "validation_error"),
+        ({"question": "nope"}, "validation_error"),
+        ({"page_size": 0}, "validation_error"),
+        ({"region": "abc"}, "region_invalid"),
+    ],
+)
+def test_api_list_rejects_bad_filters(client, auth_headers, kailu_officer, db, query, code):
     response = client.get("/api/v1/siting", query, headers=auth_headers(kailu_officer))
     assert response.status_code == 422
-    assert response.json()["code"] == "validation_error"
+    assert response.json()["code"] == code

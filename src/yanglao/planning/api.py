@@ -89,6 +89,14 @@ class CoverageOut(Schema):
     seconds: float
 
 
+def _region_code(code: str) -> str:
+    """The 12-digit code of a ``region`` parameter, or 422 region_invalid."""
+    try:
+        return canonical(code)
+    except RegionCodeError:
+        raise ApiError(422, "region_invalid", "区划代码无效。", {"region": ["区划代码无效。"]}) from None
+
+
 def _require(actor, capability, message):
     if not actor.can(capability):
         raise PermissionDenied(message)
@@ -100,10 +108,7 @@ def coverage(request, params: Query[CoverageIn]):
     加权比例，按下级区划分列。需 planning.view。区划不在管辖范围内返回 404。"""
     _require(request.auth, Cap.PLANNING_VIEW, "您没有查看规划数据的权限。")
     if params.region:
-        try:
-            canonical(params.region)
-        except RegionCodeError:
-            raise ApiError(422, "region_invalid", "区划代码无效。", {"region": ["区划代码无效。"]}) from None
+        _region_code(params.region)
     query = selectors.CoverageQuery(
         region=params.region, service=_service(params.service), include_planned=params.include_planned
     )
@@ -256,11 +261,7 @@ def siting_create(request, payload: SitingIn):
     立即拒绝（422，不排队）：`p_required`、`share_required`、`budget_required`、`time_limit_invalid`、
     `question_invalid`、`region_invalid`、`region_out_of_scope`。"""
     _require(request.auth, Cap.PLANNING_EDIT, "您没有提出选址问题的权限。")
-    try:
-        code = canonical(payload.region)
-    except RegionCodeError:
-        raise ApiError(422, "region_invalid", "区划代码无效。", {"region": ["区划代码无效。"]}) from None
-    region = Region.objects.filter(code=code).first()
+    region = Region.objects.filter(code=_region_code(payload.region)).first()
     if region is None:
         raise ApiError(422, "region_invalid", "区划不存在。", {"region": ["区划不存在。"]})
     run = services.siting_submit(
@@ -287,13 +288,16 @@ class RunFilterIn(Schema):
 
 @router.get("/siting", response={200: Page[SitingRunOut], **errors(403)})
 def siting_list(request, filters: Query[RunFilterIn], paging: Query[PageParams]):
-    """您管辖范围内的选址计算，新的在前，可按区划、问题、状态筛选。需 planning.view。"""
+    """您管辖范围内的选址计算，新的在前，可按区划、问题、状态筛选。需 planning.view。
+    区划代码无法识别时 422 `region_invalid`；管辖范围外的区划得到空列表。"""
+    if filters.region:
+        _region_code(filters.region)
     runs = selectors.run_list(
         actor=request.auth,
         region=filters.region,
         question=filters.question or "",
         status=filters.status or "",
-    ).select_related("task")
+    )
     return paginate(runs, paging)
 
 

@@ -150,6 +150,15 @@ class RunFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["region"].widget = RegionPickerWidget(scope=actor.scope)
 
+    def clean_region(self) -> str:
+        code = self.cleaned_data["region"].strip()
+        if code:
+            try:
+                canonical(code)
+            except RegionCodeError:
+                raise forms.ValidationError("区划代码无效。") from None
+        return code
+
 
 class ToPlanForm(forms.Form):
     kind = forms.ChoiceField(label="项目类型", choices=PlanKind.choices, initial=PlanKind.COMMUNITY_STATION)

@@ -707,7 +707,8 @@ def run_list(*, actor, region: str = "", question: str = "", status: str = "") -
     is failed, whatever its own row still says)."""
     _require(actor)
     scope = scope_narrowed(scope=actor.scope, code=region)
-    runs = scope.apply(SitingRun.objects.select_related("region", "created_by"))
+    # The task too: run_state reads it for every row.
+    runs = scope.apply(SitingRun.objects.select_related("region", "created_by", "task"))
     if question:
         runs = runs.filter(question=question)
     if status:

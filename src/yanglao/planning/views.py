@@ -211,7 +211,7 @@ RECENT_RUNS = 10  # on the siting page; the run list has them all
 def _siting_page(request, *, siting_form=None, candidate_form=None, import_form=None, status=200):
     region = request.GET.get("region", "")
     candidates = selectors.candidate_list(actor=request.user, region=region, q=request.GET.get("q", ""))
-    runs = list(selectors.run_list(actor=request.user).select_related("task")[:RECENT_RUNS])
+    runs = list(selectors.run_list(actor=request.user)[:RECENT_RUNS])
     _with_state(runs)
     return render(
         request,
@@ -251,7 +251,7 @@ def run_list(request):
         region=data.get("region", ""),
         question=data.get("question", ""),
         status=data.get("status", ""),
-    ).select_related("task")
+    )
     page = page_of(request, runs)
     _with_state(page.object_list)
     return render(request, "planning/siting_runs.html", {"page": page, "form": form})
