@@ -144,11 +144,19 @@ class Session:
             raise MqttError("subscription refused")
 
     def close(self) -> None:
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.sendall(b"\xe0\x00")
-            self.sock.close()
-            self.sock = None
+        if self.sock is None:
+            return
+        sock, self.sock = self.sock, None
+        with contextlib.suppress(OSError):
+            sock.sendall(b"\xe0\x00")
+            # Half-close and read until the broker closes: closing with unread bytes sends a reset,
+            # and a reset makes the broker's kernel drop what the broker has not read yet — the
+            # acknowledgements just sent among it, so those messages would come again.
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(1.0)
+            while sock.recv(1 << 16):
+                pass
+        sock.close()
 
     # --- traffic ----------------------------------------------------------------------------
 

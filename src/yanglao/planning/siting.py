@@ -331,17 +331,16 @@ def _swap_search(
     deadline: float,
     *,
     target: float | None = None,
-    max_moves: int | None = None,
 ):
-    """Best-improvement 1-swap (and add, while sites or budget are left) until no move improves
-    (or ``max_moves`` were made). Without a budget: _swaps_by_count."""
+    """Best-improvement 1-swap (and add, while sites or budget are left) until no move improves.
+    Without a budget: _swaps_by_count."""
     if budget is None or inst.cost is None:
-        return _swaps_by_count(inst, chosen, p, deadline, target=target, max_moves=max_moves)
+        return _swaps_by_count(inst, chosen, p, deadline, target=target)
     chosen = list(chosen)
     w, C, T, cost = inst.w, inst.C, inst.T, inst.cost
     scale = max(float(w.sum()), 1.0)
     moves = 0
-    while time.perf_counter() < deadline and chosen and (max_moves is None or moves < max_moves):
+    while time.perf_counter() < deadline and chosen:
         is_chosen = np.zeros(inst.m, dtype=bool)
         is_chosen[chosen] = True
         sub = C[:, chosen].tocsr()
@@ -395,7 +394,6 @@ def _swaps_by_count(
     deadline: float,
     *,
     target: float | None = None,
-    max_moves: int | None = None,
 ):
     """_swap_search without a budget, on plain arrays kept up to date move by move.
 
@@ -420,7 +418,7 @@ def _swaps_by_count(
     for position, j in enumerate(chosen):
         cover(j, position, 1)
     moves = 0
-    while time.perf_counter() < deadline and chosen and (max_moves is None or moves < max_moves):
+    while time.perf_counter() < deadline and chosen:
         if target is not None and float(w[count > 0].sum()) >= target - 1e-9 * max(1.0, target):
             break  # reached what the caller needs
         gain = T @ np.where(count == 0, w, 0.0)
